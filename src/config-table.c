@@ -1,0 +1,1 @@
+/* config-table.c: not written yet. */

@@ -1,0 +1,1 @@
+/* ferryctl.c: not written yet. */

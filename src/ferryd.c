@@ -1,0 +1,1 @@
+/* ferryd.c: not written yet. */

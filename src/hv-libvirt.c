@@ -1,0 +1,1 @@
+/* hv-libvirt.c: not written yet. */

@@ -1,0 +1,1 @@
+/* hv.c: not written yet. */

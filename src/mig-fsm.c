@@ -1,0 +1,1 @@
+/* mig-fsm.c: not written yet. */

@@ -1,0 +1,1 @@
+/* mig-json.c: not written yet. */

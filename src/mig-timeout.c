@@ -1,0 +1,1 @@
+/* mig-timeout.c: not written yet. */

@@ -1,0 +1,1 @@
+/* mig.c: not written yet. */

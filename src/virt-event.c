@@ -1,0 +1,1 @@
+/* virt-event.c: not written yet. */
