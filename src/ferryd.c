@@ -1,1 +1,289 @@
-/* ferryd.c: not written yet. */
+/*
+ * ferryd: the ferry daemon.  One libevent loop drives the API, the Redis
+ * store, libvirt's events and every migration; blocking hypervisor calls
+ * run on a few worker threads.
+ */
+
+#include <sys/types.h>
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <hiredis/hiredis.h>
+#include <libvirt/libvirt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_version.h>
+
+#include "ferry/api.h"
+#include "ferry/config.h"
+#include "ferry/hv.h"
+#include "ferry/log.h"
+#include "ferry/mig.h"
+#include "ferry/store.h"
+#include "ferry/virt-event.h"
+#include "ferry/worker.h"
+#include "ferry/xmalloc.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* Everything the daemon owns. */
+struct ferryd {
+	struct event_base	*base;		/* the loop */
+	struct config		*boot_cfg;	/* config the nodes were made from */
+	struct config		*cfg;		/* current config (may be boot_cfg) */
+	struct workers		*workers;	/* hypervisor calls */
+	struct store		*store;		/* Redis */
+	struct mig_mgr		*mgr;		/* migrations */
+	struct api		*api;		/* HTTP */
+	struct event		*sig_hup;	/* reload */
+	struct event		*sig_term;	/* stop */
+	struct event		*sig_int;	/* stop */
+};
+
+/* Print usage and exit. */
+static void __attribute__((noreturn))
+ferryd_usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: ferryd [-c FILE] [--check-config FILE] [--dump-config] "
+	    "[-V]\n"
+	    "  -c, --config FILE      configuration (default %s/ferryd.conf)\n"
+	    "  --check-config FILE    validate FILE and exit (0 if valid)\n"
+	    "  --dump-config          print the commented default "
+	    "configuration\n"
+	    "  -V, --version          print the version\n", SYSCONFDIR);
+	exit(status);
+}
+
+/* Route libevent's own messages into our log. */
+static void
+ferryd_event_log_cb(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_error("libevent: %s", msg);
+	else if (severity == EVENT_LOG_WARN)
+		log_warn("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+/* Apply the log settings of CFG. */
+static void
+ferryd_log_setup(const struct config *cfg, int reopen)
+{
+	enum log_level	level = LOG_LEVEL_INFO;
+	enum log_format	format = LOG_FORMAT_AUTO;
+
+	log_level_parse(cfg->log_level, &level);
+	log_format_parse(cfg->log_format, &format);
+	if (reopen)
+		log_open(stderr, level, format);
+	else
+		log_set_level(level);
+}
+
+/* Log the versions of what we run on (tmux does the same). */
+static void
+ferryd_log_versions(struct event_base *base)
+{
+	unsigned long	lv = 0;
+
+	virGetVersion(&lv, NULL, NULL);
+	log_info("ferryd %s starting (libevent %s/%s, libvirt %lu.%lu.%lu, "
+	    "hiredis %d.%d.%d, yajl %d, %s)", PACKAGE_VERSION,
+	    event_get_version(), event_base_get_method(base), lv / 1000000,
+	    lv / 1000 % 1000, lv % 1000, HIREDIS_MAJOR, HIREDIS_MINOR,
+	    HIREDIS_PATCH, YAJL_VERSION, curl_version());
+}
+
+/* SIGHUP: parse, validate, swap; say what needs a restart. */
+static void
+ferryd_reload(struct ferryd *fd)
+{
+	struct config	*cfg = NULL;
+	char		*cause = NULL, *restart;
+
+	if (config_load(fd->cfg->path, &cfg, &cause) != 0) {
+		log_error("reload failed, keeping the running configuration: "
+		    "%s", cause);
+		free(cause);
+		return;
+	}
+	if ((restart = config_restart_needed(fd->cfg, cfg)) != NULL) {
+		log_warn("reload: changes to %s need a restart; they are "
+		    "ignored until then", restart);
+		free(restart);
+	}
+	ferryd_log_setup(cfg, 0);
+	mig_mgr_reload(fd->mgr, cfg);
+	if (fd->cfg != fd->boot_cfg)
+		config_free(fd->cfg);
+	fd->cfg = cfg;
+	log_info("configuration reloaded from '%s'", cfg->path);
+}
+
+/* One handler for every signal (tmux server_signal). */
+static void
+ferryd_signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct ferryd	*fd = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		ferryd_reload(fd);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: stopping", (int)sig);
+		event_base_loopexit(fd->base, NULL);
+		break;
+	}
+}
+
+/* Redis went up or down. */
+static void
+ferryd_store_cb(int up, void *arg)
+{
+	struct ferryd	*fd = arg;
+
+	if (up)
+		log_info("redis is reachable");
+	if (fd->mgr != NULL)
+		mig_mgr_store_changed(fd->mgr, up);
+}
+
+/* Validate FILE, print what is wrong, and exit. */
+static void __attribute__((noreturn))
+ferryd_check_config(const char *path)
+{
+	struct config	*cfg;
+	char		*cause = NULL;
+
+	if (config_load(path, &cfg, &cause) != 0) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		exit(1);
+	}
+	printf("%s: ok (%zu nodes)\n", path, cfg->nnodes);
+	config_free(cfg);
+	exit(0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "dump-config", no_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ferryd			 fd;
+	struct store_cbs		 scb;
+	const char			*path = SYSCONFDIR "/ferryd.conf";
+	char				*cause = NULL;
+	int				 ch, busy;
+
+	memset(&fd, 0, sizeof fd);
+	while ((ch = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			ferryd_check_config(optarg);
+		case 'D':
+			config_write_default(stdout);
+			exit(0);
+		case 'V':
+			printf("ferryd %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			ferryd_usage(0);
+		default:
+			ferryd_usage(2);
+		}
+	}
+	if (optind != argc)
+		ferryd_usage(2);
+
+	if (config_load(path, &fd.boot_cfg, &cause) != 0) {
+		fprintf(stderr, "ferryd: %s\n", cause);
+		exit(1);
+	}
+	fd.cfg = fd.boot_cfg;
+	ferryd_log_setup(fd.cfg, 1);
+	signal(SIGPIPE, SIG_IGN);
+
+	evthread_use_pthreads();
+	event_set_log_callback(ferryd_event_log_cb);
+	if ((fd.base = event_base_new()) == NULL) {
+		log_error("cannot create the event loop");
+		exit(1);
+	}
+	ferryd_log_versions(fd.base);
+	if (virt_event_register(fd.base) != 0) {
+		log_error("cannot register libvirt's event implementation");
+		exit(1);
+	}
+
+	fd.workers = workers_create(fd.base, fd.cfg->workers);
+	scb.up_cb = ferryd_store_cb;
+	scb.arg = &fd;
+	fd.store = store_create(fd.base, fd.cfg->redis_host,
+	    fd.cfg->redis_port, fd.cfg->redis_prefix, &scb);
+	fd.mgr = mig_mgr_create(fd.base, fd.cfg, fd.store, fd.workers,
+	    &hv_libvirt_ops);
+	fd.api = api_create(fd.base, fd.cfg->listen_address,
+	    fd.cfg->listen_port, fd.mgr, fd.store, &cause);
+	if (fd.api == NULL) {
+		log_error("%s", cause);
+		exit(1);
+	}
+
+	fd.sig_hup = evsignal_new(fd.base, SIGHUP, ferryd_signal_cb, &fd);
+	fd.sig_term = evsignal_new(fd.base, SIGTERM, ferryd_signal_cb, &fd);
+	fd.sig_int = evsignal_new(fd.base, SIGINT, ferryd_signal_cb, &fd);
+	evsignal_add(fd.sig_hup, NULL);
+	evsignal_add(fd.sig_term, NULL);
+	evsignal_add(fd.sig_int, NULL);
+
+	log_info("ferryd ready: %zu nodes, redis %s:%d", fd.cfg->nnodes,
+	    fd.cfg->redis_host, fd.cfg->redis_port);
+	event_base_dispatch(fd.base);
+
+	api_free(fd.api);
+	busy = workers_busy(fd.workers);
+	if (busy > 0) {
+		/*
+		 * A migration call blocks its worker for the whole migration;
+		 * peer-to-peer jobs go on in the source daemon without us and
+		 * are adopted on restart, so do not wait for them.
+		 */
+		log_info("stopped with %d hypervisor calls in flight; their "
+		    "migrations continue on the hosts", busy);
+		exit(0);
+	}
+	event_free(fd.sig_hup);
+	event_free(fd.sig_term);
+	event_free(fd.sig_int);
+	workers_free(fd.workers);
+	mig_mgr_free(fd.mgr);
+	store_free(fd.store);
+	if (fd.cfg != fd.boot_cfg)
+		config_free(fd.cfg);
+	config_free(fd.boot_cfg);
+	event_base_free(fd.base);
+	log_info("stopped");
+	return (0);
+}
