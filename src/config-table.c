@@ -1,1 +1,243 @@
-/* config-table.c: not written yet. */
+/*
+ * config-table.c: every option ferryd reads from its configuration file.
+ * This table alone drives parsing, validation, defaults, the commented
+ * default file (conf/ferryd.conf) and which changes need a restart; add an
+ * option here and to struct config, nowhere else.
+ */
+
+#include <stddef.h>
+
+#include "ferry/config-priv.h"
+#include "ferry/util.h"
+
+/* Words log_level accepts, as log_level_parse() knows them. */
+static const char *const config_log_levels[] = {
+	"debug", "info", "warn", "error", NULL
+};
+
+/* Words log_format accepts, as log_format_parse() knows them. */
+static const char *const config_log_formats[] = {
+	"auto", "json", "text", NULL
+};
+
+const struct config_section_entry config_sections[] = {
+	[CONFIG_SECTION_FERRYD] = {
+		.name = "ferryd",
+		.help = "The daemon: its API socket, threads, logs and timeouts."
+	},
+	[CONFIG_SECTION_REDIS] = {
+		.name = "redis",
+		.help = "The Redis server that holds ferry's shared state."
+	},
+	[CONFIG_SECTION_MIGRATION] = {
+		.name = "migration",
+		.help = "Migration policy; every option here is reloadable."
+	},
+	[CONFIG_SECTION_NODE] = {
+		.name = "node",
+		.help = "One [node NAME] section per hypervisor host."
+	},
+};
+const size_t config_sections_size = nitems(config_sections);
+
+const struct config_option config_table[] = {
+	/* [ferryd] */
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "listen_address",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_NONEMPTY,
+	  .default_str = "127.0.0.1",
+	  .help = "Address the HTTP API listens on.",
+	  .offset = offsetof(struct config, listen_address)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "listen_port",
+	  .type = CONFIG_INT,
+	  .min = 1,
+	  .max = 65535,
+	  .default_num = 8470,
+	  .help = "TCP port the HTTP API listens on.",
+	  .offset = offsetof(struct config, listen_port)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "workers",
+	  .type = CONFIG_INT,
+	  .min = 1,
+	  .max = 64,
+	  .default_num = 4,
+	  .help = "Threads that make hypervisor calls, so that a slow host "
+	      "cannot stall the event loop.",
+	  .offset = offsetof(struct config, workers)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "log_level",
+	  .type = CONFIG_CHOICE,
+	  .flags = CONFIG_RELOAD,
+	  .default_str = "info",
+	  .choices = config_log_levels,
+	  .help = "Least severe message that is logged.",
+	  .offset = offsetof(struct config, log_level)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "log_format",
+	  .type = CONFIG_CHOICE,
+	  .default_str = "auto",
+	  .choices = config_log_formats,
+	  .help = "Log line format; auto is text on a terminal and JSON "
+	      "otherwise.",
+	  .offset = offsetof(struct config, log_format)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "replica_id",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_NAME,
+	  .default_str = "",
+	  .help = "Name of this replica among ferryd replicas (letters, "
+	      "digits, _ . -); empty means HOSTNAME-PID.",
+	  .offset = offsetof(struct config, replica_id)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "call_timeout",
+	  .type = CONFIG_INT,
+	  .min = 1,
+	  .max = 3600,
+	  .default_num = 30,
+	  .help = "Seconds one hypervisor call may take before it is given "
+	      "up.",
+	  .offset = offsetof(struct config, call_timeout)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "reconnect_max",
+	  .type = CONFIG_INT,
+	  .min = 1,
+	  .max = 3600,
+	  .default_num = 30,
+	  .help = "Longest wait in seconds between attempts to reconnect to "
+	      "a hypervisor.",
+	  .offset = offsetof(struct config, reconnect_max)
+	},
+
+	/* [redis] */
+	{ .section = CONFIG_SECTION_REDIS,
+	  .name = "redis_host",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_NONEMPTY,
+	  .default_str = "127.0.0.1",
+	  .help = "Host name or address of the Redis server.",
+	  .offset = offsetof(struct config, redis_host)
+	},
+	{ .section = CONFIG_SECTION_REDIS,
+	  .name = "redis_port",
+	  .type = CONFIG_INT,
+	  .min = 1,
+	  .max = 65535,
+	  .default_num = 6379,
+	  .help = "TCP port of the Redis server.",
+	  .offset = offsetof(struct config, redis_port)
+	},
+	{ .section = CONFIG_SECTION_REDIS,
+	  .name = "redis_prefix",
+	  .type = CONFIG_STRING,
+	  .default_str = "ferry:",
+	  .help = "Prefix of every Redis key ferryd uses, so that clusters "
+	      "can share one server.",
+	  .offset = offsetof(struct config, redis_prefix)
+	},
+
+	/* [migration] */
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "completion_timeout_per_gib",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 86400,
+	  .default_num = 800,
+	  .help = "Seconds per GiB of guest memory a migration may take in "
+	      "all before it is aborted.",
+	  .offset = offsetof(struct config, completion_timeout_per_gib)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "progress_timeout",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 86400,
+	  .default_num = 150,
+	  .help = "Seconds a migration may go without a new low of remaining "
+	      "data before it is aborted.",
+	  .offset = offsetof(struct config, progress_timeout)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "keepalive_interval",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 0,
+	  .max = 600,
+	  .default_num = 5,
+	  .help = "Seconds between libvirt keepalive probes on ferryd's "
+	      "connections; 0 turns them off.",
+	  .offset = offsetof(struct config, keepalive_interval)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "keepalive_count",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 0,
+	  .max = 100,
+	  .default_num = 5,
+	  .help = "Keepalive probes left unanswered before a connection "
+	      "counts as lost.",
+	  .offset = offsetof(struct config, keepalive_count)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "bandwidth_per_migration",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 0,
+	  .max = 1048576,
+	  .default_num = 0,
+	  .help = "Bandwidth cap of one migration in MiB/s; 0 means "
+	      "unlimited.",
+	  .offset = offsetof(struct config, bandwidth_per_migration)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "job_stats_interval",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 50,
+	  .max = 60000,
+	  .default_num = 1000,
+	  .help = "Milliseconds between job statistics samples of a running "
+	      "migration.",
+	  .offset = offsetof(struct config, job_stats_interval)
+	},
+
+	/* [node NAME]; any change to a node needs a restart. */
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "uri",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_REQUIRED|CONFIG_NONEMPTY,
+	  .example = "qemu+tls://node-a.example.com/system",
+	  .help = "libvirt URI ferryd connects to (required).",
+	  .offset = offsetof(struct config_node, uri)
+	},
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "migration_uri",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_NONEMPTY,
+	  .example = "qemu+tls://node-a.mgmt.example.com/system",
+	  .help = "libvirt URI the source host's libvirtd uses to reach this "
+	      "node in a peer-to-peer migration; default: uri.",
+	  .offset = offsetof(struct config_node, migration_uri)
+	},
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "migration_address",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_NONEMPTY,
+	  .example = "10.10.0.11",
+	  .help = "Host or address on the migration network that guest "
+	      "memory is sent to; default: libvirt chooses.",
+	  .offset = offsetof(struct config_node, migration_address)
+	},
+};
+const size_t config_table_size = nitems(config_table);
