@@ -1,1 +1,696 @@
-/* ferryctl.c: not written yet. */
+/*
+ * ferryctl.c: the operator's command line.  Commands live in one table
+ * (name, usage, options, handler) so a new verb is one row and one
+ * function; ctl-api.c talks to ferryd, ctl-mig.c formats migrations.
+ */
+
+#include <sys/ioctl.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <yajl/yajl_tree.h>
+#include <yajl/yajl_version.h>
+
+#include "ferry/ctl-api.h"
+#include "ferry/ctl-json.h"
+#include "ferry/ctl-mig.h"
+#include "ferry/util.h"
+#include "ferry/xmalloc.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define CTL_DEFAULT_SERVER	"http://127.0.0.1:8470"
+#define CTL_POLL_MS		250		/* --wait poll interval */
+#define CTL_PLAIN_PROGRESS_MS	2000		/* plain progress line every */
+#define CTL_RETRY_MS		10000		/* --wait rides out outages */
+
+/* Exit codes; ctl_usage() documents them. */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,		/* ok; awaited migration succeeded */
+	CTL_EXIT_ERROR = 1,		/* API said no, or unreachable */
+	CTL_EXIT_USAGE = 2,		/* bad command line */
+	CTL_EXIT_FAILED = 3,		/* the awaited migration failed */
+	CTL_EXIT_ABORTED = 4,		/* the awaited migration was aborted */
+	CTL_EXIT_INTERRUPTED = 130,	/* Ctrl-C while waiting */
+};
+
+/* Options a command accepts, as bits in ctl_cmd.opts. */
+#define CTL_OPT_TO	0x1	/* --to NODE */
+#define CTL_OPT_WAIT	0x2	/* --wait */
+#define CTL_OPT_OUTPUT	0x4	/* -o json */
+
+/* State of one ferryctl run. */
+struct ctl {
+	struct ctl_api	*api;		/* client for ferryd */
+	const char	*to;		/* --to NODE, or NULL */
+	int		 wait;		/* --wait was given */
+	int		 json;		/* -o json was given */
+};
+
+/* One row of the command table. */
+struct ctl_cmd {
+	const char	*name;		/* verb the operator types */
+	const char	*usage;		/* verb and its arguments */
+	const char	*summary;	/* one line for the global help */
+	const char	*help;		/* more for COMMAND --help, or NULL */
+	int		 opts;		/* CTL_OPT_* bits accepted */
+	int		 min_args;	/* fewest arguments after the verb */
+	int		 max_args;	/* most arguments after the verb */
+	int		 local;		/* runs without talking to ferryd */
+	int		(*exec)(struct ctl *, int, char **); /* runs it */
+};
+
+/* What a --wait has shown so far. */
+struct ctl_wait {
+	const char	*name;		/* migration being watched */
+	int		 tty;		/* stdout is a tty: redraw one line */
+	size_t		 line_len;	/* length of the bar on screen */
+	size_t		 shown;		/* transitions printed (plain mode) */
+	char		 last_phase[32]; /* phase printed last (plain mode) */
+	uint64_t	 last_progress;	/* last plain progress line, ms */
+	uint64_t	 started;	/* when waiting began, monotonic ms */
+};
+
+static int	ctl_cmd_migrate(struct ctl *, int, char **);
+static int	ctl_cmd_get(struct ctl *, int, char **);
+static int	ctl_cmd_abort(struct ctl *, int, char **);
+static int	ctl_cmd_version(struct ctl *, int, char **);
+static int	ctl_cmd_help(struct ctl *, int, char **);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ .name = "migrate", .usage = "migrate VM --to NODE [--wait]",
+	  .summary = "live-migrate VM to NODE",
+	  .help = "With --wait, follow the migration until it ends: a\n"
+	    "progress bar on a terminal, one line per phase otherwise.\n"
+	    "Exit 0 if it succeeded, 3 if it failed, 4 if it was aborted.\n",
+	  .opts = CTL_OPT_TO|CTL_OPT_WAIT, .min_args = 1, .max_args = 1,
+	  .exec = ctl_cmd_migrate },
+	{ .name = "get", .usage = "get migrations | migration NAME [-o json]",
+	  .summary = "list migrations, or show one",
+	  .help = "Columns: NAME VM SOURCE TARGET PHASE REASON PROGRESS AGE.\n"
+	    "-o json prints the API object instead.\n",
+	  .opts = CTL_OPT_OUTPUT, .min_args = 1, .max_args = 2,
+	  .exec = ctl_cmd_get },
+	{ .name = "abort", .usage = "abort NAME",
+	  .summary = "ask ferryd to abort migration NAME",
+	  .help = NULL, .opts = 0, .min_args = 1, .max_args = 1,
+	  .exec = ctl_cmd_abort },
+	{ .name = "version", .usage = "version",
+	  .summary = "print ferryctl's version",
+	  .help = NULL, .opts = 0, .min_args = 0, .max_args = 0, .local = 1,
+	  .exec = ctl_cmd_version },
+	{ .name = "help", .usage = "help [COMMAND]",
+	  .summary = "show help for ferryctl or one command",
+	  .help = NULL, .opts = 0, .min_args = 0, .max_args = 1, .local = 1,
+	  .exec = ctl_cmd_help },
+};
+
+/* Print the global help to F. */
+static void
+ctl_usage(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: ferryctl [-s|--server URL] COMMAND [ARGS]\n\n"
+	    "Commands:\n");
+	for (i = 0; i < nitems(ctl_cmds); i++)
+		fprintf(f, "  %-42s %s\n", ctl_cmds[i].usage,
+		    ctl_cmds[i].summary);
+	fprintf(f, "\nOptions (before or after the command):\n"
+	    "  -s, --server URL  ferryd API (default: $FERRY_SERVER, else "
+	    CTL_DEFAULT_SERVER ")\n"
+	    "  -h, --help        show help; COMMAND --help for one command\n"
+	    "\nExit status:\n"
+	    "  0    success; with --wait, the migration succeeded\n"
+	    "  1    the API refused the request, answered badly, or could not "
+	    "be reached\n"
+	    "  2    usage error\n"
+	    "  3    with --wait, the migration failed\n"
+	    "  4    with --wait, the migration was aborted\n"
+	    "  130  interrupted while waiting (the migration goes on)\n");
+}
+
+/* Print the help of CMD to F. */
+static void
+ctl_usage_cmd(FILE *f, const struct ctl_cmd *cmd)
+{
+	fprintf(f, "usage: ferryctl [-s|--server URL] %s\n\n%s.\n", cmd->usage,
+	    cmd->summary);
+	if (cmd->help != NULL)
+		fprintf(f, "\n%s", cmd->help);
+}
+
+/* Report a usage error about CMD (NULL: global) and return the exit code. */
+static int __attribute__((format(printf, 2, 3)))
+ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "ferryctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd != NULL)
+		fprintf(stderr, "\nusage: ferryctl %s\n", cmd->usage);
+	else
+		fprintf(stderr, "\nrun 'ferryctl --help' for the commands\n");
+	return (CTL_EXIT_USAGE);
+}
+
+/* Find the command called NAME. */
+static const struct ctl_cmd *
+ctl_cmd_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ctl_cmds); i++) {
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return (&ctl_cmds[i]);
+	}
+	return (NULL);
+}
+
+/* SIGINT while waiting: stop waiting at the next chance. */
+static void
+ctl_signal_handler(int sig)
+{
+	ctl_api_interrupt();
+}
+
+/* Sleep MS milliseconds, or less if a signal arrives. */
+static void
+ctl_sleep_ms(unsigned ms)
+{
+	struct timespec	ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Width of the terminal on stdout, 80 if unknown. */
+static size_t
+ctl_tty_width(void)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return (ws.ws_col);
+	return (80);
+}
+
+/* Erase the progress line of W from the terminal. */
+static void
+ctl_wait_clear(struct ctl_wait *w)
+{
+	if (!w->tty || w->line_len == 0)
+		return;
+	printf("\r%*s\r", (int)w->line_len, "");
+	fflush(stdout);
+	w->line_len = 0;
+}
+
+/* Redraw the one-line progress bar of W for M. */
+static void
+ctl_wait_draw(struct ctl_wait *w, const struct ctl_mig *m)
+{
+	char	line[512], bar[64], text[128], eta[32];
+	size_t	cols = ctl_tty_width(), width, fill, len;
+	int	pct;
+
+	if (!m->has_progress) {
+		snprintf(line, sizeof line, "%s: %s", w->name, m->phase);
+	} else {
+		ctl_mig_eta(m, eta, sizeof eta);
+		snprintf(text, sizeof text, "%.0f/%.0f MiB  %.1f MiB/s  %s",
+		    m->processed / 1048576.0, m->total / 1048576.0,
+		    m->bps / 1048576.0, eta);
+		pct = ctl_mig_percent(m);
+		/* Room for "phase      100% [] " and ~36 of text. */
+		width = cols > 1 + 20 + 36 + 10 ? cols - 1 - 20 - 36 : 10;
+		if (width > 40)
+			width = 40;
+		fill = width * (size_t)pct / 100;
+		memset(bar, '#', fill);
+		memset(bar + fill, '-', width - fill);
+		bar[width] = '\0';
+		snprintf(line, sizeof line, "%-10s %3d%% [%s]  %s", m->phase,
+		    pct, bar, text);
+	}
+	len = strlen(line);
+	if (len >= cols)	/* a wrapped line cannot be redrawn with \r */
+		line[len = cols - 1] = '\0';
+	printf("\r%s", line);
+	if (w->line_len > len)
+		printf("%*s", (int)(w->line_len - len), "");
+	fflush(stdout);
+	w->line_len = len;
+}
+
+/* Print the phases M went through since the last call (plain mode). */
+static void
+ctl_wait_phases(struct ctl_wait *w, const struct ctl_mig *m)
+{
+	yajl_val	 t;
+	const char	*phase;
+	size_t		 i;
+
+	for (i = w->shown; m->transitions != NULL &&
+	    i < m->transitions->u.array.len; i++) {
+		t = m->transitions->u.array.values[i];
+		phase = ctl_json_string(t, "phase");
+		if (phase == NULL || strcmp(phase, w->last_phase) == 0)
+			continue;
+		printf("phase: %s\n", phase);
+		snprintf(w->last_phase, sizeof w->last_phase, "%s", phase);
+	}
+	if (m->transitions != NULL)
+		w->shown = m->transitions->u.array.len;
+	/* The list may lag the current phase, or be missing. */
+	if (strcmp(m->phase, w->last_phase) != 0) {
+		printf("phase: %s\n", m->phase);
+		snprintf(w->last_phase, sizeof w->last_phase, "%s", m->phase);
+	}
+}
+
+/* Show M's state: redraw the bar, or print new phases and some progress. */
+static void
+ctl_wait_show(struct ctl_wait *w, const struct ctl_mig *m)
+{
+	char		text[128];
+	uint64_t	now = util_now_ms();
+
+	if (w->tty) {
+		ctl_wait_draw(w, m);
+		return;
+	}
+	ctl_wait_phases(w, m);
+	if (m->has_progress && m->kind == CTL_MIG_ACTIVE &&
+	    (w->last_progress == 0 ||
+	    now - w->last_progress >= CTL_PLAIN_PROGRESS_MS)) {
+		ctl_mig_progress(m, text, sizeof text);
+		printf("progress: %d%% (%s)\n", ctl_mig_percent(m), text);
+		w->last_progress = now;
+	}
+	fflush(stdout);
+}
+
+/* Print how M ended and return the exit code. */
+static int
+ctl_wait_done(struct ctl_wait *w, const struct ctl_mig *m)
+{
+	uint64_t	created, ended;
+	double		secs;
+	const char	*what;
+
+	ctl_wait_clear(w);
+	if (m->kind == CTL_MIG_SUCCEEDED) {
+		if (ctl_mig_time_parse(m->created, &created) == 0 &&
+		    ctl_mig_time_parse(m->ended, &ended) == 0 &&
+		    ended >= created)
+			secs = (double)(ended - created) / 1000.0;
+		else
+			secs = (double)(util_now_ms() - w->started) / 1000.0;
+		printf("migration %s succeeded in %.1fs\n", m->name, secs);
+		return (CTL_EXIT_OK);
+	}
+	what = m->kind == CTL_MIG_FAILED ? "failed" : "aborted";
+	printf("migration %s %s%s%s%s%s%s\n", m->name, what,
+	    *m->reason != '\0' ? ": " : "", m->reason,
+	    *m->message != '\0' ? " (" : "", m->message,
+	    *m->message != '\0' ? ")" : "");
+	return (m->kind == CTL_MIG_FAILED ? CTL_EXIT_FAILED :
+	    CTL_EXIT_ABORTED);
+}
+
+/* Follow migration NAME until it ends; returns the exit code. */
+static int
+ctl_wait(struct ctl *ctl, const char *name)
+{
+	struct ctl_wait		 w;
+	struct ctl_mig		 m;
+	struct sigaction	 sa, old;
+	yajl_val		 tree = NULL;
+	char			*path = NULL, *cause = NULL;
+	uint64_t		 last_ok;
+	long			 status;
+	int			 retval = CTL_EXIT_ERROR;
+
+	memset(&w, 0, sizeof w);
+	w.name = name;
+	w.tty = isatty(STDOUT_FILENO);
+	w.started = last_ok = util_now_ms();
+	xasprintf(&path, "/v1/migrations/%s", name);
+
+	/* No SA_RESTART: Ctrl-C cuts the sleep short. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ctl_signal_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+
+	for (;;) {
+		if (ctl_api_interrupted()) {
+			ctl_wait_clear(&w);
+			fprintf(stderr,
+			    "ferryctl: stopped waiting; migration '%s' goes on (stop it with 'ferryctl abort %s')\n",
+			    name, name);
+			retval = CTL_EXIT_INTERRUPTED;
+			goto out;
+		}
+		yajl_tree_free(tree);
+		tree = NULL;
+		free(cause);
+		cause = NULL;
+		if (ctl_api_call(ctl->api, "GET", path, NULL, &tree, &status,
+		    &cause) != 0) {
+			if (ctl_api_interrupted())
+				continue;
+			/* Ride out a restarting ferryd or a network blip. */
+			if ((status == 0 || status >= 500) &&
+			    util_now_ms() - last_ok < CTL_RETRY_MS) {
+				ctl_sleep_ms(CTL_POLL_MS);
+				continue;
+			}
+			goto out;
+		}
+		last_ok = util_now_ms();
+		if (ctl_mig_parse(tree, &m, &cause) != 0)
+			goto out;
+		ctl_wait_show(&w, &m);
+		if (m.kind != CTL_MIG_ACTIVE) {
+			retval = ctl_wait_done(&w, &m);
+			goto out;
+		}
+		ctl_sleep_ms(CTL_POLL_MS);
+	}
+out:
+	sigaction(SIGINT, &old, NULL);
+	if (cause != NULL) {
+		ctl_wait_clear(&w);
+		fprintf(stderr, "ferryctl: %s\n", cause);
+	}
+	yajl_tree_free(tree);
+	free(cause);
+	free(path);
+	return (retval);
+}
+
+/* migrate VM --to NODE [--wait]: create a migration, maybe follow it. */
+static int
+ctl_cmd_migrate(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_mig	 m;
+	yajl_val	 tree = NULL;
+	char		*path = NULL, *body = NULL, *cause = NULL, *name = NULL;
+	long		 status;
+	int		 retval = CTL_EXIT_ERROR;
+
+	if (ctl->to == NULL)
+		return (ctl_usage_error(ctl_cmd_find("migrate"),
+		    "missing --to NODE"));
+	if (!util_name_valid(argv[0]))
+		return (ctl_usage_error(NULL, "invalid VM name '%s'", argv[0]));
+	if (!util_name_valid(ctl->to))
+		return (ctl_usage_error(NULL, "invalid node name '%s'",
+		    ctl->to));
+
+	/* Both names are [A-Za-z0-9_.-]: safe in a path and a JSON string. */
+	xasprintf(&path, "/v1/vms/%s/migrate", argv[0]);
+	xasprintf(&body, "{\"targetNode\":\"%s\"}", ctl->to);
+	if (ctl_api_call(ctl->api, "POST", path, body, &tree, &status,
+	    &cause) != 0 || ctl_mig_parse(tree, &m, &cause) != 0)
+		goto out;
+	printf("migration %s created (%s: %s -> %s)\n", m.name,
+	    strcmp(m.vm, "-") != 0 ? m.vm : argv[0], m.source,
+	    strcmp(m.target, "-") != 0 ? m.target : ctl->to);
+	fflush(stdout);
+	name = xstrdup(m.name);
+	yajl_tree_free(tree);
+	tree = NULL;
+	retval = ctl->wait ? ctl_wait(ctl, name) : CTL_EXIT_OK;
+out:
+	if (cause != NULL)
+		fprintf(stderr, "ferryctl: %s\n", cause);
+	yajl_tree_free(tree);
+	free(name);
+	free(cause);
+	free(body);
+	free(path);
+	return (retval);
+}
+
+/* get migrations | migration NAME [-o json]: show migrations. */
+static int
+ctl_cmd_get(struct ctl *ctl, int argc, char **argv)
+{
+	yajl_val	 tree = NULL, items;
+	char		*path = NULL, *cause = NULL;
+	long		 status;
+	int		 retval = CTL_EXIT_ERROR;
+
+	if (strcmp(argv[0], "migrations") != 0 &&
+	    strcmp(argv[0], "migration") != 0)
+		return (ctl_usage_error(ctl_cmd_find("get"),
+		    "unknown resource type '%s' (known: migrations, migration)",
+		    argv[0]));
+	if (argc == 2 && !util_name_valid(argv[1]))
+		return (ctl_usage_error(NULL, "invalid migration name '%s'",
+		    argv[1]));
+	if (argc == 1 && strcmp(argv[0], "migration") == 0)
+		return (ctl_usage_error(ctl_cmd_find("get"),
+		    "'get migration' needs a NAME"));
+
+	if (argc == 2)
+		xasprintf(&path, "/v1/migrations/%s", argv[1]);
+	else
+		path = xstrdup("/v1/migrations");
+	if (ctl_api_call(ctl->api, "GET", path, NULL, &tree, &status,
+	    &cause) != 0)
+		goto out;
+	if (ctl->json) {
+		if (ctl_json_print(tree) == 0)
+			retval = CTL_EXIT_OK;
+		goto out;
+	}
+	if (argc == 2) {
+		if (ctl_mig_table(&tree, 1, &cause) == 0)
+			retval = CTL_EXIT_OK;
+		goto out;
+	}
+	if ((items = ctl_json_get(tree, "items", yajl_t_array)) == NULL) {
+		cause = xstrdup(
+		    "bad response from server: no 'items' array in the list");
+		goto out;
+	}
+	if (items->u.array.len == 0) {
+		fprintf(stderr, "No migrations found.\n");
+		retval = CTL_EXIT_OK;
+	} else if (ctl_mig_table(items->u.array.values, items->u.array.len,
+	    &cause) == 0)
+		retval = CTL_EXIT_OK;
+out:
+	if (cause != NULL)
+		fprintf(stderr, "ferryctl: %s\n", cause);
+	yajl_tree_free(tree);
+	free(cause);
+	free(path);
+	return (retval);
+}
+
+/* abort NAME: ask ferryd to abort a migration. */
+static int
+ctl_cmd_abort(struct ctl *ctl, int argc, char **argv)
+{
+	yajl_val	 tree = NULL;
+	char		*path = NULL, *cause = NULL;
+	long		 status;
+	int		 retval = CTL_EXIT_ERROR;
+
+	if (!util_name_valid(argv[0]))
+		return (ctl_usage_error(NULL, "invalid migration name '%s'",
+		    argv[0]));
+	xasprintf(&path, "/v1/migrations/%s/abort", argv[0]);
+	if (ctl_api_call(ctl->api, "POST", path, NULL, &tree, &status,
+	    &cause) != 0)
+		goto out;
+	printf("abort of %s requested\n", argv[0]);
+	retval = CTL_EXIT_OK;
+out:
+	if (cause != NULL)
+		fprintf(stderr, "ferryctl: %s\n", cause);
+	yajl_tree_free(tree);
+	free(cause);
+	free(path);
+	return (retval);
+}
+
+/* version: print ferryctl's and its libraries' versions. */
+static int
+ctl_cmd_version(struct ctl *ctl, int argc, char **argv)
+{
+	int	y = yajl_version();
+
+	printf("ferryctl %s (libcurl %s, yajl %d.%d.%d)\n", PACKAGE_VERSION,
+	    curl_version_info(CURLVERSION_NOW)->version, y / 10000,
+	    y / 100 % 100, y % 100);
+	return (CTL_EXIT_OK);
+}
+
+/* help [COMMAND]: print the global or a command's help. */
+static int
+ctl_cmd_help(struct ctl *ctl, int argc, char **argv)
+{
+	const struct ctl_cmd	*cmd;
+
+	if (argc == 0) {
+		ctl_usage(stdout);
+		return (CTL_EXIT_OK);
+	}
+	if ((cmd = ctl_cmd_find(argv[0])) == NULL)
+		return (ctl_usage_error(NULL, "unknown command '%s'", argv[0]));
+	ctl_usage_cmd(stdout, cmd);
+	return (CTL_EXIT_OK);
+}
+
+/* Parse the command line, run the command, return its exit code. */
+int
+main(int argc, char **argv)
+{
+	static const struct option	 long_opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "to", required_argument, NULL, 't' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl			 ctl;
+	const struct ctl_cmd		*cmd = NULL;
+	const char			*server;
+	char				**args = NULL, *cause = NULL;
+	int				 ch, nargs = 0, help = 0, given = 0;
+	int				 retval = CTL_EXIT_USAGE;
+
+	memset(&ctl, 0, sizeof ctl);
+	server = getenv("FERRY_SERVER");
+	if (server == NULL || *server == '\0')
+		server = CTL_DEFAULT_SERVER;
+
+	/*
+	 * "-" makes getopt hand back operands in order (code 1), so options
+	 * may come before or after the command and its arguments.  The first
+	 * operand is the command, the rest are its arguments.
+	 */
+	args = xcalloc((size_t)argc + 1, sizeof *args);
+	while ((ch = getopt_long(argc, argv, "-hs:o:", long_opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 1:
+			if (cmd != NULL)
+				args[nargs++] = optarg;
+			else if ((cmd = ctl_cmd_find(optarg)) == NULL) {
+				retval = ctl_usage_error(NULL,
+				    "unknown command '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 's':
+			server = optarg;
+			break;
+		case 'h':
+			help = 1;
+			break;
+		case 'V':
+			ctl_cmd_version(&ctl, 0, NULL);
+			retval = CTL_EXIT_OK;
+			goto out;
+		case 't':
+			ctl.to = optarg;
+			given |= CTL_OPT_TO;
+			break;
+		case 'w':
+			ctl.wait = 1;
+			given |= CTL_OPT_WAIT;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") != 0) {
+				retval = ctl_usage_error(cmd,
+				    "unknown output format '%s' (known: json)",
+				    optarg);
+				goto out;
+			}
+			ctl.json = 1;
+			given |= CTL_OPT_OUTPUT;
+			break;
+		default:	/* getopt has printed why */
+			retval = ctl_usage_error(cmd, "bad option");
+			goto out;
+		}
+	}
+	for (; optind < argc; optind++) {	/* operands after "--" */
+		if (cmd != NULL)
+			args[nargs++] = argv[optind];
+		else if ((cmd = ctl_cmd_find(argv[optind])) == NULL) {
+			retval = ctl_usage_error(NULL, "unknown command '%s'",
+			    argv[optind]);
+			goto out;
+		}
+	}
+
+	if (cmd == NULL) {
+		if (help) {
+			ctl_usage(stdout);
+			retval = CTL_EXIT_OK;
+		} else
+			retval = ctl_usage_error(NULL, "no command given");
+		goto out;
+	}
+	if (help) {
+		ctl_usage_cmd(stdout, cmd);
+		retval = CTL_EXIT_OK;
+		goto out;
+	}
+	if ((given & ~cmd->opts) != 0) {
+		retval = ctl_usage_error(cmd, "'%s' does not take %s",
+		    cmd->name, (given & ~cmd->opts & CTL_OPT_TO) ? "--to" :
+		    (given & ~cmd->opts & CTL_OPT_WAIT) ? "--wait" : "-o");
+		goto out;
+	}
+	if (nargs < cmd->min_args || nargs > cmd->max_args) {
+		retval = ctl_usage_error(cmd,
+		    "wrong number of arguments for '%s'", cmd->name);
+		goto out;
+	}
+
+	if (!cmd->local && *server == '\0') {
+		retval = ctl_usage_error(NULL, "empty server URL");
+		goto out;
+	}
+	if (!cmd->local &&
+	    (ctl.api = ctl_api_create(server, &cause)) == NULL) {
+		fprintf(stderr, "ferryctl: %s\n", cause);
+		retval = CTL_EXIT_ERROR;
+		goto out;
+	}
+	retval = cmd->exec(&ctl, nargs, args);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "ferryctl: cannot write to stdout\n");
+		if (retval == CTL_EXIT_OK)
+			retval = CTL_EXIT_ERROR;
+	}
+out:
+	ctl_api_free(ctl.api);
+	free(cause);
+	free(args);
+	return (retval);
+}

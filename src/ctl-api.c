@@ -1,0 +1,279 @@
+/*
+ * ctl-api.c: ferryctl's client for ferryd's HTTP API.  A command line may
+ * block, so this is libcurl's easy interface with one handle reused across
+ * calls (a --wait polls over one kept-alive connection).  Every answer is
+ * JSON; errors have the API's {"error", "reasons"} shape.
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <yajl/yajl_tree.h>
+
+#include "ferry/ctl-api.h"
+#include "ferry/ctl-json.h"
+#include "ferry/xmalloc.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define CTL_API_CONNECT_TIMEOUT	5L		/* seconds */
+#define CTL_API_TOTAL_TIMEOUT	30L		/* seconds */
+#define CTL_API_BODY_MAX	(8 * 1024 * 1024) /* bytes accepted */
+
+/* A connection to one ferryd. */
+struct ctl_api {
+	char		*server;	/* base URL without a trailing '/' */
+	CURL		*curl;		/* easy handle, reused across calls */
+};
+
+/* A response body as it arrives. */
+struct ctl_api_body {
+	char		*data;		/* bytes and a NUL, or NULL if none */
+	size_t		 len;		/* bytes in data */
+	int		 too_big;	/* stopped at CTL_API_BODY_MAX */
+};
+
+/* Set from a signal handler: stop the transfer under way. */
+static volatile sig_atomic_t	 ctl_api_stop;
+
+/* Make a client for SERVER ("http://host:port"). */
+struct ctl_api *
+ctl_api_create(const char *server, char **cause)
+{
+	struct ctl_api	*api;
+	size_t		 n;
+
+	api = xcalloc(1, sizeof *api);
+	api->server = xstrdup(server);
+	for (n = strlen(api->server); n > 0 && api->server[n - 1] == '/'; n--)
+		api->server[n - 1] = '\0';
+	if (*api->server == '\0') {
+		xasprintf(cause, "empty server URL '%s'", server);
+		goto error;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (api->curl = curl_easy_init()) == NULL) {
+		*cause = xstrdup("cannot initialise libcurl");
+		goto error;
+	}
+	return (api);
+error:
+	ctl_api_free(api);
+	return (NULL);
+}
+
+/* Free API and close its connections. */
+void
+ctl_api_free(struct ctl_api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->curl != NULL) {
+		curl_easy_cleanup(api->curl);
+		curl_global_cleanup();
+	}
+	free(api->server);
+	free(api);
+}
+
+/* Stop the call under way and fail later ones; safe in a signal handler. */
+void
+ctl_api_interrupt(void)
+{
+	ctl_api_stop = 1;
+}
+
+/* Has ctl_api_interrupt() been called? */
+int
+ctl_api_interrupted(void)
+{
+	return (ctl_api_stop != 0);
+}
+
+/* libcurl progress hook: abort the transfer once interrupted. */
+static int
+ctl_api_progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	return (ctl_api_stop ? 1 : 0);
+}
+
+/* libcurl write hook: append to the body, up to CTL_API_BODY_MAX. */
+static size_t
+ctl_api_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct ctl_api_body	*b = arg;
+	size_t			 n = size * nmemb;
+
+	if (n > CTL_API_BODY_MAX - b->len) {
+		b->too_big = 1;
+		return (0);
+	}
+	b->data = xrealloc(b->data, b->len + n + 1);
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return (n);
+}
+
+/* Send METHOD PATH (with JSON BODY if not NULL); any HTTP status is success. */
+static int
+ctl_api_http(struct ctl_api *api, const char *method, const char *path,
+    const char *body, long *status, struct ctl_api_body *out, char **cause)
+{
+	struct curl_slist	*headers = NULL, *h;
+	char			*url = NULL, errbuf[CURL_ERROR_SIZE];
+	CURLcode		 rc;
+	int			 retval = -1;
+
+	memset(out, 0, sizeof *out);
+	*status = 0;
+	/* Reset keeps the connection cache, so polls reuse one connection. */
+	curl_easy_reset(api->curl);
+	xasprintf(&url, "%s%s", api->server, path);
+	errbuf[0] = '\0';
+
+	h = curl_slist_append(headers, "Accept: application/json");
+	if (h != NULL && body != NULL)
+		h = curl_slist_append(h, "Content-Type: application/json");
+	if (h != NULL)
+		h = curl_slist_append(h,
+		    "User-Agent: ferryctl/" PACKAGE_VERSION);
+	if (h == NULL) {
+		*cause = xstrdup("out of memory building the request");
+		goto out;
+	}
+	headers = h;
+
+	curl_easy_setopt(api->curl, CURLOPT_URL, url);
+	curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(api->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(api->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(api->curl, CURLOPT_CONNECTTIMEOUT,
+	    CTL_API_CONNECT_TIMEOUT);
+	curl_easy_setopt(api->curl, CURLOPT_TIMEOUT, CTL_API_TOTAL_TIMEOUT);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(api->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(api->curl, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP|CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(api->curl, CURLOPT_WRITEFUNCTION, ctl_api_write_cb);
+	curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(api->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(api->curl, CURLOPT_XFERINFOFUNCTION,
+	    ctl_api_progress_cb);
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(api->curl, CURLOPT_POSTFIELDS,
+		    body != NULL ? body : "");
+		curl_easy_setopt(api->curl, CURLOPT_POSTFIELDSIZE,
+		    (long)(body != NULL ? strlen(body) : 0));
+	}
+
+	if ((rc = curl_easy_perform(api->curl)) != CURLE_OK) {
+		if (out->too_big)
+			xasprintf(cause,
+			    "bad response from server: body larger than %d bytes",
+			    CTL_API_BODY_MAX);
+		else if (ctl_api_stop)
+			*cause = xstrdup("interrupted");
+		else {
+			ctl_json_clean(errbuf);
+			xasprintf(cause, "cannot reach '%s': %s", api->server,
+			    errbuf[0] != '\0' ? errbuf :
+			    curl_easy_strerror(rc));
+		}
+		goto out;
+	}
+	curl_easy_getinfo(api->curl, CURLINFO_RESPONSE_CODE, status);
+	retval = 0;
+out:
+	if (retval != 0) {
+		free(out->data);
+		memset(out, 0, sizeof *out);
+	}
+	curl_slist_free_all(headers);
+	free(url);
+	return (retval);
+}
+
+/* Turn an error answer (TREE may be NULL) into a message with its reasons. */
+static char *
+ctl_api_error(long status, yajl_val tree)
+{
+	const char	*error = ctl_json_string(tree, "error");
+	yajl_val	 reasons, r;
+	char		*s = NULL, *t;
+	size_t		 i;
+
+	if (error == NULL) {
+		xasprintf(&s,
+		    "server answered HTTP %ld without an error message",
+		    status);
+		return (s);
+	}
+	xasprintf(&s, "%s (HTTP %ld)", error, status);
+	reasons = ctl_json_get(tree, "reasons", yajl_t_array);
+	for (i = 0; reasons != NULL && i < reasons->u.array.len; i++) {
+		r = reasons->u.array.values[i];
+		if (!YAJL_IS_STRING(r))
+			continue;
+		ctl_json_clean(r->u.string);
+		xasprintf(&t, "%s\n  %s", s, r->u.string);
+		free(s);
+		s = t;
+	}
+	return (s);
+}
+
+/*
+ * Call METHOD PATH and return the JSON object of a 2xx answer in *OUT and
+ * the HTTP status in *STATUS (0 if there was no answer).  CAUSE says what
+ * went wrong: the API's error and reasons on several lines, a bad answer,
+ * or a server out of reach.
+ */
+int
+ctl_api_call(struct ctl_api *api, const char *method, const char *path,
+    const char *body, yajl_val *out, long *status, char **cause)
+{
+	struct ctl_api_body	 b;
+	yajl_val		 tree = NULL;
+	char			*why = NULL;
+	int			 retval = -1;
+
+	*out = NULL;
+	if (ctl_api_http(api, method, path, body, status, &b, cause) != 0)
+		goto out;
+	if (ctl_json_parse(b.data, b.len, &tree, &why) != 0) {
+		if (*status >= 200 && *status <= 299)
+			xasprintf(cause,
+			    "bad response from server: %s (HTTP %ld)", why,
+			    *status);
+		else
+			*cause = ctl_api_error(*status, NULL);
+		goto out;
+	}
+	if (*status < 200 || *status > 299) {
+		*cause = ctl_api_error(*status, tree);
+		goto out;
+	}
+	if (!YAJL_IS_OBJECT(tree)) {
+		xasprintf(cause,
+		    "bad response from server: expected a JSON object (HTTP %ld)",
+		    *status);
+		goto out;
+	}
+	*out = tree;
+	tree = NULL;
+	retval = 0;
+out:
+	yajl_tree_free(tree);
+	free(b.data);
+	free(why);
+	return (retval);
+}
