@@ -192,6 +192,7 @@ main(int argc, char **argv)
 	struct store_cbs		 scb;
 	const char			*path = SYSCONFDIR "/ferryd.conf";
 	char				*cause = NULL;
+	struct timeval			 tv;
 	int				 ch, busy;
 
 	memset(&fd, 0, sizeof fd);
@@ -280,6 +281,11 @@ main(int argc, char **argv)
 	workers_free(fd.workers);
 	mig_mgr_free(fd.mgr);
 	store_free(fd.store);
+	/* Let the store's last writes go out and its connection close. */
+	tv.tv_sec = 1;
+	tv.tv_usec = 0;
+	event_base_loopexit(fd.base, &tv);
+	event_base_dispatch(fd.base);
 	if (fd.cfg != fd.boot_cfg)
 		config_free(fd.cfg);
 	config_free(fd.boot_cfg);

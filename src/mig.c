@@ -214,9 +214,15 @@ mig_log(struct mig *m, enum log_level level, enum mig_state from,
 		LOG_INT("memory_bps", r->stats.memory_bps),
 		LOG_INT("dirty_rate", r->stats.dirty_rate),
 		LOG_INT("iteration", r->stats.iteration),
+		LOG_INT("settle_ms", m->job_end_ms != 0 ?
+		    util_now_ms() - m->job_end_ms : 0),
 	};
+	size_t			 n = nitems(f);
 
-	log_fields(level, f, nitems(f), "%s", what);
+	/* How long from the job's end to the final state, for the bench. */
+	if (!mig_state_final(r->state) || m->job_end_ms == 0)
+		n--;
+	log_fields(level, f, n, "%s", what);
 }
 
 /* Stop M's timers. */
@@ -1167,4 +1173,11 @@ mig_mgr_node_up(struct mig_mgr *mgr, const char *name)
 	struct mig_node	*n = mig_node_find(mgr, name);
 
 	return (n == NULL ? -1 : n->up);
+}
+
+/* Name of the Ith configured node, or NULL past the end. */
+const char *
+mig_mgr_node_name(struct mig_mgr *mgr, size_t i)
+{
+	return (i < mgr->nnodes ? mgr->nodes[i].name : NULL);
 }

@@ -1,1 +1,1140 @@
-/* store.c: not written yet. */
+/*
+ * store.c: ferry's shared state in Redis (see store.h).
+ *
+ * One hiredis async context at a time, attached to the libevent loop.  Its
+ * life is a small machine: no context (waiting for the retry timer), a
+ * context connecting, a context up.  Commands are sent only while up; while
+ * not up, writes wait in the pending list (the latest per migration, in
+ * order of first write) and are flushed, before anything else, as soon as
+ * the connection is back.  Reads and claims fail at once while not up, but
+ * always from the loop, never inside the call.
+ *
+ * Lifetime rules, because hiredis calls back into us from inside itself:
+ *  - every command whose reply we wait for carries a struct store_req as
+ *    privdata and sits on the inflight list; store_free orphans them
+ *    (req->s = NULL) so a reply arriving later touches only the request;
+ *  - hiredis frees the context itself after the connect-failure and
+ *    disconnect callbacks, so s->ac is cleared there and never used again;
+ *  - callers' callbacks run with s->depth raised: store_free called from
+ *    one tears the store down at once but frees the struct only when the
+ *    callback has returned (store_leave);
+ *  - nothing calls a caller's callback from inside the connect or
+ *    disconnect callbacks: up/down changes and early failures are queued
+ *    as notes and delivered from an event of our own.
+ */
+
+#include <sys/queue.h>
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "ferry/log.h"
+#include "ferry/store.h"
+#include "ferry/util.h"
+#include "ferry/xmalloc.h"
+
+#define STORE_DEFAULT_PREFIX	"ferry:"
+#define STORE_BACKOFF_MIN_MS	100
+#define STORE_BACKOFF_MAX_MS	5000
+#define STORE_CONNECT_TIMEOUT_MS 5000
+
+/* Delete KEYS[1] only while it still names ARGV[1]: release our claim only. */
+static const char store_release_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('DEL', KEYS[1]) "
+    "end "
+    "return 0";
+
+/* What a write does once sent. */
+enum store_write_type {
+	STORE_WRITE_MIG,	/* HSET mig:<name>, ZADD migs, PUBLISH events */
+	STORE_WRITE_RELEASE,	/* conditional DEL of vm:<vm>:active */
+};
+
+/* One write to Redis: sent while up, kept in the pending list otherwise. */
+struct store_write {
+	enum store_write_type	 type;		/* which fields are used */
+	char			*name;		/* migration name */
+	char			*vm;		/* VM name ("" if none given) */
+	char			*json;		/* MIG: the whole record */
+	char			*phase;		/* MIG: its phase */
+	uint64_t		 created;	/* MIG: creation ms (score) */
+	TAILQ_ENTRY(store_write) entry;		/* in the pending list */
+};
+TAILQ_HEAD(store_writes, store_write);
+
+/* A store_vm_claim in progress. */
+struct store_claim {
+	char		*vm;		/* VM to claim */
+	char		*name;		/* migration claiming it */
+	int		 retried;	/* SET already retried once */
+	store_claim_cb	 cb;		/* caller's callback */
+	void		*arg;		/* its argument */
+};
+
+/* A store_mig_load in progress. */
+struct store_load {
+	store_record_cb	  record_cb;	/* one call per record */
+	store_done_cb	  done_cb;	/* then one call at the end */
+	void		 *arg;		/* their argument */
+	char		**names;	/* names from ZRANGE, oldest first */
+	size_t		  nnames;	/* how many */
+};
+
+/* One command awaiting its reply: the privdata hiredis hands back. */
+struct store_req {
+	struct store		*s;	/* NULL once the store is freed */
+	struct store_write	*w;	/* write sent, owned here */
+	struct store_claim	*claim;	/* claim in progress, owned here */
+	struct store_load	*load;	/* load in progress, owned here */
+	TAILQ_ENTRY(store_req)	 entry;	/* in the store's inflight list */
+};
+TAILQ_HEAD(store_reqs, store_req);
+
+/* What a note delivers. */
+enum store_note_type {
+	STORE_NOTE_UP,		/* up_cb(up) */
+	STORE_NOTE_CLAIM,	/* claim failed: cb(-1, NULL, err) */
+	STORE_NOTE_LOAD,	/* load failed: done_cb(-1, err) */
+};
+
+/* A callback to run later from the loop, in order. */
+struct store_note {
+	enum store_note_type	 type;	/* which callback */
+	int			 up;	/* UP: the new state */
+	struct store_claim	*claim;	/* CLAIM: owned here */
+	struct store_load	*load;	/* LOAD: owned here */
+	char			*err;	/* CLAIM, LOAD: the reason */
+	TAILQ_ENTRY(store_note)	 entry;	/* in the store's notes list */
+};
+TAILQ_HEAD(store_notes, store_note);
+
+/* The store: one Redis server, reconnected for as long as it lives. */
+struct store {
+	struct event_base	*base;		/* loop everything runs on */
+	char			*host;		/* Redis address */
+	int			 port;		/* Redis port */
+	char			*prefix;	/* key prefix, "ferry:" */
+	struct store_cbs	 cbs;		/* caller's callbacks */
+
+	redisAsyncContext	*ac;		/* live context or NULL */
+	int			 up;		/* ac is connected */
+	int			 outage_logged;	/* this outage is logged */
+	int			 backoff_ms;	/* delay of the next retry */
+	unsigned int		 attempts;	/* failed tries this outage */
+	struct event		*retry_timer;	/* next connection attempt */
+	struct event		*connect_timer;	/* gives up a hung connect */
+
+	struct store_writes	 pending;	/* writes kept while not up */
+	size_t			 npending;	/* how many */
+	struct store_reqs	 inflight;	/* commands awaiting replies */
+	struct store_notes	 notes;		/* callbacks to run later */
+	struct event		*note_ev;	/* runs them */
+
+	int			 depth;		/* caller's callbacks running */
+	int			 dead;		/* store_free was called */
+};
+
+/* Forward declarations. */
+static void	store_connect(struct store *);
+
+/* Build PREFIX + PART + ARG (ARG may be NULL) as a new string. */
+static char *
+store_key(struct store *s, const char *part, const char *arg,
+    const char *suffix)
+{
+	char	*key;
+
+	xasprintf(&key, "%s%s%s%s", s->prefix, part, arg != NULL ? arg : "",
+	    suffix != NULL ? suffix : "");
+	return (key);
+}
+
+/* Free a write. */
+static void
+store_write_free(struct store_write *w)
+{
+	if (w == NULL)
+		return;
+	free(w->name);
+	free(w->vm);
+	free(w->json);
+	free(w->phase);
+	free(w);
+}
+
+/* Free a claim without calling its callback. */
+static void
+store_claim_free(struct store_claim *c)
+{
+	if (c == NULL)
+		return;
+	free(c->vm);
+	free(c->name);
+	free(c);
+}
+
+/* Free a load without calling its callbacks. */
+static void
+store_load_free(struct store_load *l)
+{
+	size_t	i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->nnames; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l);
+}
+
+/* Free a request and whatever it still owns. */
+static void
+store_req_free(struct store_req *req)
+{
+	store_write_free(req->w);
+	store_claim_free(req->claim);
+	store_load_free(req->load);
+	free(req);
+}
+
+/* Take a reply's request off the inflight list; its store, or NULL. */
+static struct store *
+store_req_detach(struct store_req *req)
+{
+	struct store	*s = req->s;
+
+	if (s != NULL)
+		TAILQ_REMOVE(&s->inflight, req, entry);
+	return (s);
+}
+
+/* Free a note without running it. */
+static void
+store_note_free(struct store_note *n)
+{
+	store_claim_free(n->claim);
+	store_load_free(n->load);
+	free(n->err);
+	free(n);
+}
+
+/* Free the struct itself, once torn down and out of every callback. */
+static void
+store_destroy(struct store *s)
+{
+	free(s->host);
+	free(s->prefix);
+	free(s);
+}
+
+/* Before calling a caller's callback: keep S allocated meanwhile. */
+static void
+store_enter(struct store *s)
+{
+	s->depth++;
+}
+
+/* After a caller's callback: 1 if S was freed meanwhile (do not touch it). */
+static int
+store_leave(struct store *s)
+{
+	if (--s->depth > 0)
+		return (s->dead);
+	if (s->dead) {
+		store_destroy(s);
+		return (1);
+	}
+	return (0);
+}
+
+/* Queue a note and make sure the loop runs it. */
+static void
+store_note_add(struct store *s, struct store_note *n)
+{
+	TAILQ_INSERT_TAIL(&s->notes, n, entry);
+	event_active(s->note_ev, EV_TIMEOUT, 0);
+}
+
+/* Queue up_cb(UP). */
+static void
+store_note_up(struct store *s, int up)
+{
+	struct store_note	*n = xcalloc(1, sizeof *n);
+
+	n->type = STORE_NOTE_UP;
+	n->up = up;
+	store_note_add(s, n);
+}
+
+/* Queue the failure of claim C (taking it) with ERR. */
+static void
+store_note_claim(struct store *s, struct store_claim *c, const char *err)
+{
+	struct store_note	*n = xcalloc(1, sizeof *n);
+
+	n->type = STORE_NOTE_CLAIM;
+	n->claim = c;
+	n->err = xstrdup(err);
+	store_note_add(s, n);
+}
+
+/* Queue the failure of load L (taking it) with ERR. */
+static void
+store_note_load(struct store *s, struct store_load *l, const char *err)
+{
+	struct store_note	*n = xcalloc(1, sizeof *n);
+
+	n->type = STORE_NOTE_LOAD;
+	n->load = l;
+	n->err = xstrdup(err);
+	store_note_add(s, n);
+}
+
+/* Run queued notes in order, stopping if a callback frees the store. */
+static void
+store_note_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct store		*s = arg;
+	struct store_note	*n;
+	int			 gone;
+
+	while ((n = TAILQ_FIRST(&s->notes)) != NULL) {
+		TAILQ_REMOVE(&s->notes, n, entry);
+		store_enter(s);
+		switch (n->type) {
+		case STORE_NOTE_UP:
+			if (s->cbs.up_cb != NULL)
+				s->cbs.up_cb(n->up, s->cbs.arg);
+			break;
+		case STORE_NOTE_CLAIM:
+			n->claim->cb(-1, NULL, n->err, n->claim->arg);
+			break;
+		case STORE_NOTE_LOAD:
+			n->load->done_cb(-1, n->err, n->load->arg);
+			break;
+		}
+		gone = store_leave(s);
+		store_note_free(n);
+		if (gone)
+			return;
+	}
+}
+
+/* Send one command; REQ (may be NULL) then waits on the inflight list. */
+static int
+store_command(struct store *s, redisCallbackFn *fn, struct store_req *req,
+    int argc, const char **argv, const size_t *lens)
+{
+	if (redisAsyncCommandArgv(s->ac, fn, req, argc, argv, lens) !=
+	    REDIS_OK) {
+		log_error("redis %s:%d: cannot send '%s': %s", s->host,
+		    s->port, argv[0], s->ac->c.errstr[0] != '\0' ?
+		    s->ac->c.errstr : "connection closing");
+		return (-1);
+	}
+	if (req != NULL)
+		TAILQ_INSERT_TAIL(&s->inflight, req, entry);
+	return (0);
+}
+
+/* Send a command whose arguments are all C strings. */
+static int
+store_command_str(struct store *s, redisCallbackFn *fn,
+    struct store_req *req, int argc, const char **argv)
+{
+	size_t	lens[16];
+	int	i;
+
+	if ((size_t)argc > nitems(lens)) {
+		log_error("redis: too many arguments to '%s'", argv[0]);
+		return (-1);
+	}
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	return (store_command(s, fn, req, argc, argv, lens));
+}
+
+/* A new request for the reply of a command to S. */
+static struct store_req *
+store_req_new(struct store *s)
+{
+	struct store_req	*req = xcalloc(1, sizeof *req);
+
+	req->s = s;
+	return (req);
+}
+
+/* The pending write that W supersedes (same migration or release), if any. */
+static struct store_write *
+store_pending_find(struct store *s, const struct store_write *w)
+{
+	struct store_write	*p;
+
+	TAILQ_FOREACH(p, &s->pending, entry) {
+		if (p->type != w->type || strcmp(p->name, w->name) != 0)
+			continue;
+		if (w->type == STORE_WRITE_RELEASE && strcmp(p->vm, w->vm) != 0)
+			continue;
+		return (p);
+	}
+	return (NULL);
+}
+
+/*
+ * Keep W (taking it) until the connection is back.  A later write of the
+ * same migration replaces the earlier one but keeps its place, so records
+ * land in the order they were first written.
+ */
+static void
+store_pending_add(struct store *s, struct store_write *w)
+{
+	struct store_write	*p;
+
+	if ((p = store_pending_find(s, w)) != NULL) {
+		TAILQ_INSERT_AFTER(&s->pending, p, w, entry);
+		TAILQ_REMOVE(&s->pending, p, entry);
+		store_write_free(p);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&s->pending, w, entry);
+	s->npending++;
+}
+
+/* Log the errors in the reply to a write. */
+static void
+store_write_check(struct store *s, struct store_write *w, redisReply *r)
+{
+	const char	*what = w->type == STORE_WRITE_MIG ?
+			    "cannot store migration" : "cannot release VM of";
+	size_t		 i;
+
+	if (r->type == REDIS_REPLY_ERROR) {
+		log_error("redis %s:%d: %s '%s': %s", s->host, s->port, what,
+		    w->name, r->str);
+		return;
+	}
+	if (w->type != STORE_WRITE_MIG)
+		return;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		log_error("redis %s:%d: %s '%s': transaction aborted",
+		    s->host, s->port, what, w->name);
+		return;
+	}
+	for (i = 0; i < r->elements; i++) {
+		if (r->element[i]->type == REDIS_REPLY_ERROR)
+			log_error("redis %s:%d: %s '%s': %s", s->host,
+			    s->port, what, w->name, r->element[i]->str);
+	}
+}
+
+/* Reply to a write: log errors; if the connection died, keep it again. */
+static void
+store_write_done(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct store_req	*req = privdata;
+	struct store		*s = store_req_detach(req);
+	redisReply		*reply = r;
+
+	if (s == NULL)
+		goto out;
+	if (reply == NULL) {
+		/* Lost with the connection: maybe written, maybe not. */
+		store_pending_add(s, req->w);
+		req->w = NULL;
+		goto out;
+	}
+	store_write_check(s, req->w, reply);
+out:
+	store_req_free(req);
+}
+
+/* Send write W (taking it); kept as pending if it cannot be sent. */
+static void
+store_write_send(struct store *s, struct store_write *w)
+{
+	struct store_req	*req = store_req_new(s);
+	char			*key = NULL, *zkey = NULL, *chan = NULL;
+	char			 score[32];
+	const char		*multi[] = { "MULTI" }, *exec[] = { "EXEC" };
+	const char		*eval[5], *hset[8], *zadd[4], *pub[3];
+	int			 rc;
+
+	req->w = w;
+	if (w->type == STORE_WRITE_RELEASE) {
+		key = store_key(s, "vm:", w->vm, ":active");
+		eval[0] = "EVAL";
+		eval[1] = store_release_lua;
+		eval[2] = "1";
+		eval[3] = key;
+		eval[4] = w->name;
+		rc = store_command_str(s, store_write_done, req, nitems(eval),
+		    eval);
+	} else {
+		key = store_key(s, "mig:", w->name, NULL);
+		zkey = store_key(s, "migs", NULL, NULL);
+		chan = store_key(s, "events", NULL, NULL);
+		snprintf(score, sizeof score, "%" PRIu64, w->created);
+		hset[0] = "HSET";
+		hset[1] = key;
+		hset[2] = "json";
+		hset[3] = w->json;
+		hset[4] = "vm";
+		hset[5] = w->vm;
+		hset[6] = "phase";
+		hset[7] = w->phase;
+		zadd[0] = "ZADD";
+		zadd[1] = zkey;
+		zadd[2] = score;
+		zadd[3] = w->name;
+		pub[0] = "PUBLISH";
+		pub[1] = chan;
+		pub[2] = w->json;
+		/* MULTI/EXEC: the record and its index land together. */
+		if (store_command_str(s, NULL, NULL, 1, multi) != 0 ||
+		    store_command_str(s, NULL, NULL, nitems(hset), hset) != 0 ||
+		    store_command_str(s, NULL, NULL, nitems(zadd), zadd) != 0 ||
+		    store_command_str(s, NULL, NULL, nitems(pub), pub) != 0)
+			rc = -1;
+		else {
+			rc = store_command_str(s, store_write_done, req, 1,
+			    exec);
+		}
+	}
+	if (rc != 0) {
+		store_pending_add(s, w);
+		req->w = NULL;
+		store_req_free(req);
+	}
+	free(key);
+	free(zkey);
+	free(chan);
+}
+
+/* Send every pending write, in order, now that the connection is up. */
+static void
+store_pending_flush(struct store *s)
+{
+	struct store_writes	 todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct store_write	*w;
+
+	if (s->npending == 0)
+		return;
+	log_info("redis %s:%d: sending %zu writes kept while it was "
+	    "unreachable", s->host, s->port, s->npending);
+	TAILQ_CONCAT(&todo, &s->pending, entry);
+	s->npending = 0;
+	while ((w = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, w, entry);
+		store_write_send(s, w);
+	}
+}
+
+/* Send W now if up, else keep it. */
+static void
+store_write_submit(struct store *s, struct store_write *w)
+{
+	if (s->up)
+		store_write_send(s, w);
+	else
+		store_pending_add(s, w);
+}
+
+/* Arm the retry timer and double the backoff. */
+static void
+store_retry_schedule(struct store *s)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = s->backoff_ms / 1000;
+	tv.tv_usec = (s->backoff_ms % 1000) * 1000;
+	evtimer_add(s->retry_timer, &tv);
+	s->backoff_ms *= 2;
+	if (s->backoff_ms > STORE_BACKOFF_MAX_MS)
+		s->backoff_ms = STORE_BACKOFF_MAX_MS;
+}
+
+/* No connection (WHY): log it once per outage, then retry later. */
+static void
+store_unreachable(struct store *s, const char *why)
+{
+	s->attempts++;
+	if (!s->outage_logged) {
+		log_error("redis %s:%d unreachable: %s; retrying", s->host,
+		    s->port, why);
+		s->outage_logged = 1;
+	} else {
+		log_debug("redis %s:%d still unreachable (attempt %u): %s; "
+		    "retrying in %d ms", s->host, s->port, s->attempts, why,
+		    s->backoff_ms);
+	}
+	store_retry_schedule(s);
+}
+
+/* The retry timer: try to connect again. */
+static void
+store_retry_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct store	*s = arg;
+
+	log_debug("redis %s:%d: reconnecting", s->host, s->port);
+	store_connect(s);
+}
+
+/* The connect timer: a connect that hangs (dropped SYNs) is given up. */
+static void
+store_connect_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct store		*s = arg;
+	redisAsyncContext	*ac = s->ac;
+
+	if (ac == NULL || s->up)
+		return;
+	/* Not inside a hiredis callback, and nothing is queued on it. */
+	s->ac = NULL;
+	ac->data = NULL;
+	redisAsyncFree(ac);
+	store_unreachable(s, "connect timed out");
+}
+
+/* hiredis: the connection attempt finished. */
+static void
+store_connect_done(const redisAsyncContext *ac, int status)
+{
+	struct store	*s = ac->data;
+
+	if (s == NULL)
+		return;
+	evtimer_del(s->connect_timer);
+	if (status != REDIS_OK) {
+		/* hiredis frees AC when this returns. */
+		s->ac = NULL;
+		store_unreachable(s, ac->c.errstr[0] != '\0' ? ac->c.errstr :
+		    "connect failed");
+		return;
+	}
+
+	if (s->outage_logged)
+		log_info("redis %s:%d reachable again after %u failed attempts",
+		    s->host, s->port, s->attempts);
+	else
+		log_info("redis %s:%d connected", s->host, s->port);
+	s->up = 1;
+	s->outage_logged = 0;
+	s->attempts = 0;
+	s->backoff_ms = STORE_BACKOFF_MIN_MS;
+	store_pending_flush(s);
+	store_note_up(s, 1);
+}
+
+/* hiredis: the connection is gone; hiredis frees AC when this returns. */
+static void
+store_disconnect_done(const redisAsyncContext *ac, int status)
+{
+	struct store	*s = ac->data;
+
+	if (s == NULL)
+		return;		/* store_free's own disconnect */
+	s->ac = NULL;
+	s->up = 0;
+	s->backoff_ms = STORE_BACKOFF_MIN_MS;
+	store_unreachable(s, ac->c.errstr[0] != '\0' ? ac->c.errstr :
+	    "connection closed");
+	store_note_up(s, 0);
+}
+
+/* Start one connection attempt; on immediate failure, retry later. */
+static void
+store_connect(struct store *s)
+{
+	redisAsyncContext	*ac;
+	struct timeval		 tv;
+
+	ac = redisAsyncConnect(s->host, s->port);
+	if (ac == NULL) {
+		store_unreachable(s, "cannot allocate context");
+		return;
+	}
+	if (ac->err) {
+		store_unreachable(s, ac->errstr);
+		redisAsyncFree(ac);
+		return;
+	}
+	if (redisLibeventAttach(ac, s->base) != REDIS_OK) {
+		redisAsyncFree(ac);
+		store_unreachable(s, "cannot attach to the event loop");
+		return;
+	}
+	ac->data = s;
+	redisAsyncSetConnectCallback(ac, store_connect_done);
+	redisAsyncSetDisconnectCallback(ac, store_disconnect_done);
+	s->ac = ac;
+
+	tv.tv_sec = STORE_CONNECT_TIMEOUT_MS / 1000;
+	tv.tv_usec = (STORE_CONNECT_TIMEOUT_MS % 1000) * 1000;
+	evtimer_add(s->connect_timer, &tv);
+}
+
+/* Connect to HOST:PORT (NULL host: 127.0.0.1) with keys under PREFIX. */
+struct store *
+store_create(struct event_base *base, const char *host, int port,
+    const char *prefix, const struct store_cbs *cbs)
+{
+	struct store	*s = xcalloc(1, sizeof *s);
+
+	s->base = base;
+	s->host = xstrdup(host != NULL ? host : "127.0.0.1");
+	s->port = port;
+	s->prefix = xstrdup(prefix != NULL ? prefix : STORE_DEFAULT_PREFIX);
+	if (cbs != NULL)
+		s->cbs = *cbs;
+	s->backoff_ms = STORE_BACKOFF_MIN_MS;
+	TAILQ_INIT(&s->pending);
+	TAILQ_INIT(&s->inflight);
+	TAILQ_INIT(&s->notes);
+	s->retry_timer = evtimer_new(base, store_retry_timer, s);
+	s->connect_timer = evtimer_new(base, store_connect_timer, s);
+	s->note_ev = event_new(base, -1, 0, store_note_cb, s);
+	if (s->retry_timer == NULL || s->connect_timer == NULL ||
+	    s->note_ev == NULL) {
+		/* Only out of memory makes these fail; that is fatal. */
+		log_error("store: cannot create events");
+		abort();
+	}
+	store_connect(s);
+	return (s);
+}
+
+/*
+ * Tear S down: no callback of the caller runs after this.  A connected
+ * context is closed cleanly (commands already queued are still written and
+ * their replies read, then hiredis frees it from the loop); a connecting
+ * one is freed at once.  Replies arriving later find orphaned requests.
+ */
+void
+store_free(struct store *s)
+{
+	struct store_write	*w;
+	struct store_req	*req;
+	struct store_note	*n;
+	redisAsyncContext	*ac;
+
+	if (s == NULL || s->dead)
+		return;
+	s->dead = 1;
+
+	event_free(s->retry_timer);
+	event_free(s->connect_timer);
+	event_free(s->note_ev);
+	while ((n = TAILQ_FIRST(&s->notes)) != NULL) {
+		TAILQ_REMOVE(&s->notes, n, entry);
+		store_note_free(n);
+	}
+	while ((w = TAILQ_FIRST(&s->pending)) != NULL) {
+		TAILQ_REMOVE(&s->pending, w, entry);
+		store_write_free(w);
+	}
+	if (s->npending != 0)
+		log_warn("redis %s:%d: %zu kept writes dropped unsent", s->host,
+		    s->port, s->npending);
+	s->npending = 0;
+	while ((req = TAILQ_FIRST(&s->inflight)) != NULL) {
+		TAILQ_REMOVE(&s->inflight, req, entry);
+		req->s = NULL;
+	}
+
+	if ((ac = s->ac) != NULL) {
+		s->ac = NULL;
+		ac->data = NULL;
+		if (s->up)
+			redisAsyncDisconnect(ac);
+		else
+			redisAsyncFree(ac);
+	}
+	s->up = 0;
+
+	if (s->depth == 0)
+		store_destroy(s);
+}
+
+/* Is Redis reachable now? */
+int
+store_is_up(struct store *s)
+{
+	return (s->up);
+}
+
+/* Persist migration NAME and publish it; kept while Redis is down. */
+void
+store_mig_put(struct store *s, const char *name, const char *json,
+    const char *vm, uint64_t created, const char *phase)
+{
+	struct store_write	*w;
+
+	if (name == NULL || json == NULL) {
+		log_error("store: migration without %s not stored",
+		    name == NULL ? "name" : "record");
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->type = STORE_WRITE_MIG;
+	w->name = xstrdup(name);
+	w->json = xstrdup(json);
+	w->vm = xstrdup(vm != NULL ? vm : "");
+	w->phase = xstrdup(phase != NULL ? phase : "");
+	w->created = created;
+	store_write_submit(s, w);
+}
+
+/* Release VM's claim if migration NAME holds it; kept while down. */
+void
+store_vm_release(struct store *s, const char *vm, const char *name)
+{
+	struct store_write	*w = xcalloc(1, sizeof *w);
+
+	w->type = STORE_WRITE_RELEASE;
+	w->vm = xstrdup(vm);
+	w->name = xstrdup(name);
+	store_write_submit(s, w);
+}
+
+/* Finish claim C (taking it): run its callback, then free it. */
+static void
+store_claim_finish(struct store *s, struct store_claim *c, int rc,
+    const char *holder, const char *err)
+{
+	store_enter(s);
+	c->cb(rc, holder, err, c->arg);
+	store_claim_free(c);
+	store_leave(s);
+}
+
+/* Finish claim C (taking it) with an error from Redis. */
+static void
+store_claim_fail(struct store *s, struct store_claim *c, const char *cmd,
+    const redisReply *r)
+{
+	char	*err;
+
+	if (r->type == REDIS_REPLY_ERROR)
+		xasprintf(&err, "redis %s failed: %s", cmd, r->str);
+	else
+		xasprintf(&err, "redis %s: unexpected reply type %d", cmd,
+		    r->type);
+	store_claim_finish(s, c, -1, NULL, err);
+	free(err);
+}
+
+/* Forward declaration: a claim's GET may send its SET again. */
+static void	store_claim_set(struct store *, struct store_claim *);
+
+/* Reply to GET vm:<vm>:active after a failed SET NX. */
+static void
+store_claim_get_done(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct store_req	*req = privdata;
+	struct store		*s = store_req_detach(req);
+	struct store_claim	*c = req->claim;
+	redisReply		*reply = r;
+
+	req->claim = NULL;
+	store_req_free(req);
+	if (s == NULL) {
+		store_claim_free(c);
+		return;
+	}
+	if (reply == NULL) {
+		store_note_claim(s, c, "redis connection lost");
+		return;
+	}
+	switch (reply->type) {
+	case REDIS_REPLY_STRING:
+		store_claim_finish(s, c, 0, reply->str, NULL);
+		break;
+	case REDIS_REPLY_NIL:
+		/* Released between our SET and GET: try once more. */
+		if (!c->retried) {
+			c->retried = 1;
+			store_claim_set(s, c);
+		} else {
+			store_claim_finish(s, c, -1, NULL, "redis: the "
+			    "claim on the VM keeps changing hands");
+		}
+		break;
+	default:
+		store_claim_fail(s, c, "GET", reply);
+		break;
+	}
+}
+
+/* Reply to SET vm:<vm>:active NAME NX. */
+static void
+store_claim_set_done(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct store_req	*req = privdata;
+	struct store		*s = store_req_detach(req);
+	struct store_claim	*c = req->claim;
+	redisReply		*reply = r;
+	char			*key = NULL;
+	const char		*argv[2];
+
+	req->claim = NULL;
+	store_req_free(req);
+	if (s == NULL) {
+		store_claim_free(c);
+		return;
+	}
+	if (reply == NULL) {
+		store_note_claim(s, c, "redis connection lost");
+		return;
+	}
+	switch (reply->type) {
+	case REDIS_REPLY_STATUS:
+		store_claim_finish(s, c, 1, NULL, NULL);
+		break;
+	case REDIS_REPLY_NIL:
+		/* Held: learn by whom. */
+		key = store_key(s, "vm:", c->vm, ":active");
+		argv[0] = "GET";
+		argv[1] = key;
+		req = store_req_new(s);
+		req->claim = c;
+		if (store_command_str(s, store_claim_get_done, req,
+		    nitems(argv), argv) != 0) {
+			req->claim = NULL;
+			store_req_free(req);
+			store_note_claim(s, c, "redis connection lost");
+		}
+		free(key);
+		break;
+	default:
+		store_claim_fail(s, c, "SET", reply);
+		break;
+	}
+}
+
+/* Send SET vm:<vm>:active NAME NX for claim C (taking it). */
+static void
+store_claim_set(struct store *s, struct store_claim *c)
+{
+	struct store_req	*req;
+	char			*key;
+	const char		*argv[4];
+
+	if (!s->up) {
+		store_note_claim(s, c, "redis is unreachable");
+		return;
+	}
+	key = store_key(s, "vm:", c->vm, ":active");
+	argv[0] = "SET";
+	argv[1] = key;
+	argv[2] = c->name;
+	argv[3] = "NX";
+	req = store_req_new(s);
+	req->claim = c;
+	if (store_command_str(s, store_claim_set_done, req, nitems(argv),
+	    argv) != 0) {
+		req->claim = NULL;
+		store_req_free(req);
+		store_note_claim(s, c, "redis connection lost");
+	}
+	free(key);
+}
+
+/* Claim VM for migration NAME; the answer always comes from the loop. */
+void
+store_vm_claim(struct store *s, const char *vm, const char *name,
+    store_claim_cb cb, void *arg)
+{
+	struct store_claim	*c = xcalloc(1, sizeof *c);
+
+	c->vm = xstrdup(vm);
+	c->name = xstrdup(name);
+	c->cb = cb;
+	c->arg = arg;
+	store_claim_set(s, c);
+}
+
+/* Finish load L (taking it) with an error. */
+static void
+store_load_fail(struct store *s, struct store_load *l, const char *cmd,
+    const redisReply *r)
+{
+	char	*err;
+
+	if (r->type == REDIS_REPLY_ERROR)
+		xasprintf(&err, "redis %s failed: %s", cmd, r->str);
+	else
+		xasprintf(&err, "redis %s: unexpected reply type %d", cmd,
+		    r->type);
+	store_enter(s);
+	l->done_cb(-1, err, l->arg);
+	store_load_free(l);
+	store_leave(s);
+	free(err);
+}
+
+/* Reply to MULTI, HGET mig:<name> json..., EXEC: hand the records over. */
+static void
+store_load_exec_done(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct store_req	*req = privdata;
+	struct store		*s = store_req_detach(req);
+	struct store_load	*l = req->load;
+	redisReply		*reply = r, *e;
+	size_t			 i;
+
+	req->load = NULL;
+	store_req_free(req);
+	if (s == NULL) {
+		store_load_free(l);
+		return;
+	}
+	if (reply == NULL) {
+		store_note_load(s, l, "redis connection lost");
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != l->nnames) {
+		store_load_fail(s, l, "EXEC", reply);
+		return;
+	}
+
+	store_enter(s);
+	for (i = 0; i < l->nnames && !s->dead; i++) {
+		e = reply->element[i];
+		switch (e->type) {
+		case REDIS_REPLY_STRING:
+			l->record_cb(l->names[i], e->str, l->arg);
+			break;
+		case REDIS_REPLY_NIL:
+			log_warn("redis %s:%d: migration '%s' has no record; "
+			    "skipped", s->host, s->port, l->names[i]);
+			break;
+		case REDIS_REPLY_ERROR:
+			log_warn("redis %s:%d: migration '%s' cannot be read: "
+			    "%s; skipped", s->host, s->port, l->names[i],
+			    e->str);
+			break;
+		default:
+			log_warn("redis %s:%d: migration '%s' record is not a "
+			    "string; skipped", s->host, s->port, l->names[i]);
+			break;
+		}
+	}
+	if (!s->dead)
+		l->done_cb(0, NULL, l->arg);
+	store_load_free(l);
+	store_leave(s);
+}
+
+/* Reply to ZRANGE migs 0 -1: read every record in one transaction. */
+static void
+store_load_range_done(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct store_req	*req = privdata;
+	struct store		*s = store_req_detach(req);
+	struct store_load	*l = req->load;
+	redisReply		*reply = r, *e;
+	const char		*multi[] = { "MULTI" }, *exec[] = { "EXEC" };
+	const char		*hget[3];
+	char			*key;
+	size_t			 i;
+	int			 failed = 0;
+
+	req->load = NULL;
+	store_req_free(req);
+	if (s == NULL) {
+		store_load_free(l);
+		return;
+	}
+	if (reply == NULL) {
+		store_note_load(s, l, "redis connection lost");
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY) {
+		store_load_fail(s, l, "ZRANGE", reply);
+		return;
+	}
+
+	l->names = xcalloc(reply->elements, sizeof *l->names);
+	for (i = 0; i < reply->elements; i++) {
+		e = reply->element[i];
+		if (e->type != REDIS_REPLY_STRING || memchr(e->str, '\0',
+		    e->len) != NULL) {
+			log_warn("redis %s:%d: odd member of the migration "
+			    "index; skipped", s->host, s->port);
+			continue;
+		}
+		l->names[l->nnames++] = xstrndup(e->str, e->len);
+	}
+	if (l->nnames == 0) {
+		store_enter(s);
+		l->done_cb(0, NULL, l->arg);
+		store_load_free(l);
+		store_leave(s);
+		return;
+	}
+
+	req = store_req_new(s);
+	req->load = l;
+	if (store_command_str(s, NULL, NULL, 1, multi) != 0)
+		failed = 1;
+	for (i = 0; i < l->nnames && !failed; i++) {
+		key = store_key(s, "mig:", l->names[i], NULL);
+		hget[0] = "HGET";
+		hget[1] = key;
+		hget[2] = "json";
+		if (store_command_str(s, NULL, NULL, nitems(hget), hget) != 0)
+			failed = 1;
+		free(key);
+	}
+	if (!failed && store_command_str(s, store_load_exec_done, req, 1,
+	    exec) != 0)
+		failed = 1;
+	if (failed) {
+		req->load = NULL;
+		store_req_free(req);
+		store_note_load(s, l, "redis connection lost");
+	}
+}
+
+/* Read every stored migration, oldest first; the answer comes later. */
+void
+store_mig_load(struct store *s, store_record_cb record_cb,
+    store_done_cb done_cb, void *arg)
+{
+	struct store_load	*l = xcalloc(1, sizeof *l);
+	struct store_req	*req;
+	char			*zkey;
+	const char		*argv[4];
+
+	l->record_cb = record_cb;
+	l->done_cb = done_cb;
+	l->arg = arg;
+	if (!s->up) {
+		store_note_load(s, l, "redis is unreachable");
+		return;
+	}
+	zkey = store_key(s, "migs", NULL, NULL);
+	argv[0] = "ZRANGE";
+	argv[1] = zkey;
+	argv[2] = "0";
+	argv[3] = "-1";
+	req = store_req_new(s);
+	req->load = l;
+	if (store_command_str(s, store_load_range_done, req, nitems(argv),
+	    argv) != 0) {
+		req->load = NULL;
+		store_req_free(req);
+		store_note_load(s, l, "redis connection lost");
+	}
+	free(zkey);
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# ferryd as a process: config checking, the API's refusals, Redis outages
+# and bad Redis records, SIGHUP with a broken file, SIGTERM.  Real
+# redis-server on loopback; the nodes point at sockets that do not exist,
+# so no hypervisor is needed here (the lab tests cover real hosts).
+set -euo pipefail
+
+BIN=${top_builddir:-.}
+tmp=$(mktemp -d /tmp/ferry-itest.XXXXXX)
+log=$tmp/ferryd.log
+pid=; rpid=
+fail() { echo "FAIL: $*"; [ -f "$log" ] && tail -n 40 "$log"; exit 1; }
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$rpid" ] && kill "$rpid" 2>/dev/null
+	wait 2>/dev/null; rm -rf "$tmp"
+}
+trap cleanup EXIT
+command -v jq >/dev/null || { echo "SKIP: jq is not installed (run contrib/deps.sh)"; exit 77; }
+wait_for() { local t=$1; shift; local end=$((SECONDS + t)); until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.1; done; }
+free_port() { local p; while :; do p=$((30000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }; done; }
+
+# Our own redis-server, so the test can stop and restart it.
+rport=$(free_port)
+start_redis() {
+	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+	    --dir "$tmp" --logfile "$tmp/redis.log" & rpid=$!
+	wait_for 5 redis-cli -p "$rport" ping >/dev/null 2>&1 || fail "redis did not start"
+}
+start_redis
+port=$(free_port)
+srv=http://127.0.0.1:$port
+
+cat > "$tmp/ferryd.conf" <<CONF
+[ferryd]
+listen_port = $port
+log_format = json
+[redis]
+redis_port = $rport
+redis_prefix = "it:"
+[migration]
+progress_timeout = 150
+[node node-a]
+uri = "qemu+unix:///system?socket=$tmp/none-a"
+[node node-b]
+uri = "qemu+unix:///system?socket=$tmp/none-b"
+migration_address = 10.78.0.2
+CONF
+
+echo "# --check-config"
+"$BIN/ferryd" --check-config "$tmp/ferryd.conf" | grep -q "ok (2 nodes)" || fail "good config not accepted"
+printf '[migration]\nprogress_timeout = 0\nbogus = 1\n' > "$tmp/bad.conf"
+out=$("$BIN/ferryd" --check-config "$tmp/bad.conf" 2>&1) && fail "bad config accepted"
+echo "$out" | grep -q "bad.conf:2: option 'progress_timeout'" || fail "range error not reported: $out"
+echo "$out" | grep -q "bad.conf:3: option 'bogus'" || fail "unknown option not reported: $out"
+"$BIN/ferryd" --dump-config | cmp -s - "${top_srcdir:-..}/conf/ferryd.conf" || fail "conf/ferryd.conf differs from --dump-config"
+
+echo "# start; health with redis up and both nodes down"
+"$BIN/ferryd" -c "$tmp/ferryd.conf" 2> "$log" & pid=$!
+wait_for 10 curl -fs "$srv/healthz" -o /dev/null || fail "ferryd not healthy"
+h=$(curl -s "$srv/healthz")
+[ "$(echo "$h" | jq -r '.redis + "/" + .nodes["node-a"] + "/" + .nodes["node-b"]')" = up/down/down ] || fail "healthz: $h"
+head -1 "$log" | jq -e '.msg | test("ferryd .* starting \\(libevent")' >/dev/null || fail "versions not logged"
+
+echo "# the API's refusals"
+code() { curl -s -o "$tmp/body" -w '%{http_code}' "$@"; }
+wait_for 5 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $srv/v1/migrations) = 200 ]" || fail "list not 200"
+[ "$(curl -s "$srv/v1/migrations" | jq '.items | length')" = 0 ] || fail "list not empty"
+[ "$(code -X POST -d '{"targetNode":' "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "bad JSON"
+jq -e '.reasons[0] | test("not valid JSON")' "$tmp/body" >/dev/null || fail "no reason: $(cat "$tmp/body")"
+[ "$(code -X POST -d '{"targetNode":"node-b","x":1}' "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "unknown field"
+[ "$(code -X POST -d '{"targetNode":"node-z"}' "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "unknown node"
+[ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/bad%20name/migrate")" = 400 ] || fail "bad vm name"
+[ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/vm1/migrate")" = 503 ] || fail "unreachable nodes not 503"
+jq -e '.error | test("not found on any reachable node")' "$tmp/body" >/dev/null || fail "503 reason: $(cat "$tmp/body")"
+head -c 70000 /dev/zero | tr '\0' 'x' > "$tmp/big"
+[ "$(code -X POST --data-binary @"$tmp/big" "$srv/v1/vms/vm1/migrate")" = 413 ] || fail "oversized body not refused"
+[ "$(code "$srv/v1/migrations/nope")" = 404 ] || fail "unknown migration"
+[ "$(code -X POST "$srv/v1/migrations/nope/abort")" = 404 ] || fail "abort unknown"
+[ "$(code "$srv/v2/things")" = 404 ] || fail "unknown route"
+[ "$(code -X PUT "$srv/v1/migrations")" = 405 ] || fail "PUT not 405"
+
+echo "# redis goes away: 503 and a clear log line; it comes back: 200"
+kill "$rpid"; wait "$rpid" 2>/dev/null || true; rpid=
+wait_for 10 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $srv/healthz) = 503 ]" || fail "healthz not 503 without redis"
+[ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/vm1/migrate")" = 503 ] || fail "migrate without redis not 503"
+grep -q 'unreachable' "$log" || fail "no log line about redis"
+start_redis
+wait_for 15 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $srv/healthz) = 200 ]" || fail "healthz not back to 200"
+
+echo "# records in redis: a past migration is listed after restart; junk is refused"
+rec='{"metadata":{"name":"vm9-abcde","uid":"u-1"},"spec":{"vmiName":"vm9"},"status":{"phase":"succeeded","reason":"","sourceNode":"node-a","targetNode":"node-b","trigger":"manual","createdMs":1}}'
+redis-cli -p "$rport" hset it:mig:vm9-abcde json "$rec" vm vm9 phase succeeded >/dev/null
+redis-cli -p "$rport" hset it:mig:junk-1 json '{"metadata":' >/dev/null
+redis-cli -p "$rport" zadd it:migs 1 vm9-abcde 2 junk-1 >/dev/null
+kill -TERM "$pid"; wait "$pid" || fail "ferryd did not exit 0 on SIGTERM"
+"$BIN/ferryd" -c "$tmp/ferryd.conf" 2>> "$log" & pid=$!
+wait_for 10 bash -c "curl -fs $srv/v1/migrations 2>/dev/null | jq -e '.items | length == 1' >/dev/null" || fail "past migration not listed"
+[ "$(curl -s "$srv/v1/migrations/vm9-abcde" | jq -r .status.phase)" = succeeded ] || fail "record content"
+grep -q "stored migration 'junk-1' is unreadable" "$log" || fail "junk record not reported"
+
+echo "# SIGHUP with a broken file keeps the running config"
+echo "progress_timeout = 99999999" >> "$tmp/ferryd.conf"
+kill -HUP "$pid"
+wait_for 5 grep -q 'reload failed' "$log" || fail "no reload error logged"
+curl -fs "$srv/healthz" >/dev/null || fail "ferryd died on a bad reload"
+kill -TERM "$pid"; wait "$pid" || fail "ferryd did not exit 0"; pid=
+echo "test-ferryd: every case passed"
