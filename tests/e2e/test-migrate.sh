@@ -17,7 +17,7 @@ ferry_need_lab 2
 FERRY_GUESTS="e2e-idle e2e-busy"
 for g in $FERRY_GUESTS; do bash "$LAB_SH" destroy "$g" >/dev/null 2>&1 || true; done
 bash "$LAB_SH" guest e2e-idle node-a --wait-up
-bash "$LAB_SH" guest e2e-busy node-a --dirty 48 --wait-up
+bash "$LAB_SH" guest e2e-busy node-a --dirty 32 --rate 20 --wait-up
 
 ferry_conf job_stats_interval=250
 ferryd_start
