@@ -175,15 +175,23 @@ api_migration_abort(struct api *api, struct evhttp_request *req,
 	free(cause);
 }
 
-/* GET /healthz */
+/* GET /healthz: redis and every node's connection. */
 static void
 api_healthz(struct api *api, struct evhttp_request *req)
 {
 	struct evbuffer	*out = evbuffer_new();
 	int		 up = store_is_up(api->store);
+	const char	*name;
+	size_t		 i;
 
-	evbuffer_add_printf(out, "{\"status\":\"%s\",\"redis\":\"%s\"}\n",
-	    up ? "ok" : "degraded", up ? "up" : "down");
+	evbuffer_add_printf(out, "{\"status\":\"%s\",\"redis\":\"%s\","
+	    "\"nodes\":{", up ? "ok" : "degraded", up ? "up" : "down");
+	for (i = 0; (name = mig_mgr_node_name(api->mgr, i)) != NULL; i++) {
+		/* Node names are checked by util_name_valid: no escaping. */
+		evbuffer_add_printf(out, "%s\"%s\":\"%s\"", i > 0 ? "," : "",
+		    name, mig_mgr_node_up(api->mgr, name) ? "up" : "down");
+	}
+	evbuffer_add_printf(out, "}}\n");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
 	evhttp_send_reply(req, up ? 200 : 503, up ? "OK" :

@@ -178,8 +178,8 @@ mig_persist(struct mig *m)
 {
 	char	*json = mig_json_encode(&m->rec);
 
-	store_mig_put(m->mgr->store, m->rec.name, m->rec.vm,
-	    mig_state_name(m->rec.state), m->rec.created, json);
+	store_mig_put(m->mgr->store, m->rec.name, json, m->rec.vm,
+	    m->rec.created, mig_state_name(m->rec.state));
 	free(json);
 }
 
@@ -392,6 +392,12 @@ mig_stats_done(int rc, const struct hv_job_stats *st, const char *err,
 			mig_job_ended(m, 0, NULL);
 		return;
 	}
+	/*
+	 * Before QEMU reports and while a cancelled job winds down, samples
+	 * are all zero: they say nothing about progress.
+	 */
+	if (st->data_total == 0)
+		return;
 	s->data_total = st->data_total;
 	s->data_processed = st->data_processed;
 	s->data_remaining = st->data_remaining;

@@ -8,6 +8,7 @@
 #ifndef FERRY_MIG_H
 #define FERRY_MIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ferry/mig-fsm.h"
@@ -92,5 +93,8 @@ const struct mig_record *mig_mgr_find(struct mig_mgr *, const char *);
 void		 mig_mgr_foreach(struct mig_mgr *, mig_each_cb, void *);
 int		 mig_mgr_loaded(struct mig_mgr *);	/* past records read */
 int		 mig_mgr_node_up(struct mig_mgr *, const char *);
+
+/* Name of the Ith configured node, or NULL past the end. */
+const char	*mig_mgr_node_name(struct mig_mgr *, size_t);
 
 #endif

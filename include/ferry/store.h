@@ -42,8 +42,8 @@ int		 store_is_up(struct store *);
  * ZADD migs CREATED NAME) and PUBLISH JSON on events.  Fire and forget;
  * while down, kept (latest per name) and flushed in order on reconnect.
  */
-void	 store_mig_put(struct store *, const char *, const char *,
-	     const char *, uint64_t, const char *);
+void	 store_mig_put(struct store *, const char *name, const char *json,
+	     const char *vm, uint64_t created, const char *phase);
 
 /* SET vm:<VM>:active NAME NX.  Fails (-1) at once when down. */
 void	 store_vm_claim(struct store *, const char *, const char *,
