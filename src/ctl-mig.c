@@ -168,13 +168,16 @@ ctl_mig_age(const char *ts, uint64_t now, char *buf, size_t len)
 		snprintf(buf, len, "%uy", (unsigned)(s / (365 * 86400)));
 }
 
-/* Percent of M's data copied, rounded; 100 only once all is copied. */
+/*
+ * Percent of M's data no longer remaining, rounded; 100 only once nothing
+ * remains.  Processed bytes undercount: zero pages are sent as markers.
+ */
 int
 ctl_mig_percent(const struct ctl_mig *m)
 {
-	double	pct = m->processed * 100.0 / m->total + 0.5;
+	double	pct = (m->total - m->remaining) * 100.0 / m->total + 0.5;
 
-	if (m->processed < m->total && pct >= 100)
+	if (m->remaining > 0 && pct >= 100)
 		return (99);
 	return (pct < 0 ? 0 : pct > 100 ? 100 : (int)pct);
 }
