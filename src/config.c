@@ -751,6 +751,35 @@ config_restart_needed(const struct config *old, const struct config *new)
 	return (list);
 }
 
+/* Give NEW the running values of OLD's options that need a restart. */
+void
+config_keep_restart_options(struct config *new, const struct config *old)
+{
+	const struct config_option	*o;
+	char				**dst;
+	size_t				 i;
+
+	for (i = 0; i < config_table_size; i++) {
+		o = &config_table[i];
+		if (o->section == CONFIG_SECTION_NODE ||
+		    (o->flags & CONFIG_RELOAD))
+			continue;
+		switch (o->type) {
+		case CONFIG_INT:
+			*(int *)config_field(new, o) =
+			    *(const int *)config_field(old, o);
+			break;
+		case CONFIG_STRING:
+		case CONFIG_CHOICE:
+			dst = (char **)config_field(new, o);
+			free(*dst);
+			*dst = *(char *const *)config_field(old, o) == NULL ?
+			    NULL : xstrdup(*(char *const *)config_field(old, o));
+			break;
+		}
+	}
+}
+
 /* Write TEXT to F as "# " comment lines of at most 76 columns. */
 static void
 config_write_comment(FILE *f, const char *text)

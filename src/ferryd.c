@@ -121,6 +121,7 @@ ferryd_reload(struct ferryd *fd)
 		log_warn("reload: changes to %s need a restart; they are "
 		    "ignored until then", restart);
 		free(restart);
+		config_keep_restart_options(cfg, fd->cfg);
 	}
 	ferryd_log_setup(cfg, 0);
 	mig_mgr_reload(fd->mgr, cfg);

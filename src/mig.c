@@ -824,19 +824,15 @@ mig_mgr_free(struct mig_mgr *mgr)
 	free(mgr);
 }
 
-/* Take a reloaded configuration (nodes are matched by name). */
+/*
+ * Take a reloaded configuration.  Nodes keep the settings they started
+ * with (node changes need a restart), so they never point into a config
+ * that a later reload frees.
+ */
 void
 mig_mgr_reload(struct mig_mgr *mgr, const struct config *cfg)
 {
-	size_t				 i;
-	const struct config_node	*c;
-
 	mgr->cfg = cfg;
-	for (i = 0; i < mgr->nnodes; i++) {
-		/* Removed nodes keep their old settings until restart. */
-		if ((c = config_node_find(cfg, mgr->nodes[i].name)) != NULL)
-			mgr->nodes[i].cfg = c;
-	}
 }
 
 /* One past record from Redis. */

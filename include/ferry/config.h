@@ -84,6 +84,13 @@ const struct config_node *config_node_find(const struct config *,
 char	*config_restart_needed(const struct config *, const struct config *);
 
 /*
+ * Copy into NEW the values OLD has for options that need a restart, so
+ * that after a reload the config says what is really in effect.  Nodes
+ * are left alone: the running ones keep the config they started with.
+ */
+void	 config_keep_restart_options(struct config *, const struct config *);
+
+/*
  * Write the commented default file (every option with its help and
  * default, as conf/ferryd.conf) to F.
  */

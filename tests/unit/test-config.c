@@ -1180,6 +1180,29 @@ config_restart_needed__restart_options__named(void **state)
 	config_free(a);
 }
 
+/* After a reload, restart-only options keep their running values. */
+static void
+config_keep_restart_options__mixed_changes__only_reloadable_taken(void **state)
+{
+	struct config	*old = config_default(), *new = config_default();
+
+	new->listen_port = 1;
+	free(new->redis_prefix);
+	new->redis_prefix = xstrdup("other:");
+	new->progress_timeout = 7;
+	free(new->log_level);
+	new->log_level = xstrdup("debug");
+	config_keep_restart_options(new, old);
+	assert_int_equal(new->listen_port, old->listen_port);
+	assert_string_equal(new->redis_prefix, old->redis_prefix);
+	assert_int_equal(new->progress_timeout, 7);
+	assert_string_equal(new->log_level, "debug");
+	assert_null(config_restart_needed(old, new));
+
+	config_free(new);
+	config_free(old);
+}
+
 /* Added, removed and changed nodes are each "node NAME". */
 static void
 config_restart_needed__node_changes__named(void **state)
@@ -1266,6 +1289,8 @@ main(void)
 		cmocka_unit_test(conf_ferryd_conf__file__parses_to_defaults),
 		cmocka_unit_test(config_restart_needed__reloadable_changes__null),
 		cmocka_unit_test(config_restart_needed__restart_options__named),
+		cmocka_unit_test(
+		    config_keep_restart_options__mixed_changes__only_reloadable_taken),
 		cmocka_unit_test(config_restart_needed__node_changes__named),
 	};
 
