@@ -279,8 +279,9 @@ main(int argc, char **argv)
 	event_free(fd.sig_hup);
 	event_free(fd.sig_term);
 	event_free(fd.sig_int);
-	workers_free(fd.workers);
+	/* Nodes hand their connections to the workers to close: free first. */
 	mig_mgr_free(fd.mgr);
+	workers_free(fd.workers);
 	store_free(fd.store);
 	/* Let the store's last writes go out and its connection close. */
 	tv.tv_sec = 1;

@@ -59,12 +59,15 @@ ferryd_start() {
 	    fail "ferryd did not connect to every node: $(curl -s "$FERRY_SERVER/healthz")"
 }
 
-# Stop ferryd (SIGTERM) and wait for it.
+# Stop ferryd (SIGTERM) and wait for it: it must exit 0 (a sanitizer
+# report or a leak at exit makes it fail).
 ferryd_stop() {
-	[ -n "$FERRYD_PID" ] || return 0
-	kill "$FERRYD_PID" 2>/dev/null || true
-	wait "$FERRYD_PID" 2>/dev/null || true
+	local rc=0 pid=$FERRYD_PID
+	[ -n "$pid" ] || return 0
 	FERRYD_PID=
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || rc=$?
+	[ $rc = 0 ] || fail "ferryd exited with status $rc (log: $FERRYD_LOG)"
 }
 
 # Rewrite the config with KEY=VALUE migration options and SIGHUP ferryd.
