@@ -142,6 +142,8 @@ struct hv_libvirt_call {
 	void			*arg;		/* for the callback */
 	struct event		*deadline;	/* call_timeout timer, or NULL */
 	int			 answered;	/* callback done or cancelled */
+	int			 expired;	/* deadline passed (atomic: the
+						   worker reads it) */
 	int			 rc;		/* result: 0 or -1 */
 	char			*error;		/* result: message if -1 */
 	struct hv_job_stats	 stats;		/* result: job_stats */
@@ -807,6 +809,8 @@ hv_libvirt_call_timer(evutil_socket_t fd, short events, void *arg)
 
 	if (call->answered || call->node->dead)
 		return;
+	/* A worker that has not started it yet will not run it at all. */
+	__atomic_store_n(&call->expired, 1, __ATOMIC_RELEASE);
 	xasprintf(&msg, "timed out after %d s", call->node->call_timeout);
 	log_warn("node '%s': call on domain '%s' %s", call->node->name,
 	    call->vm, msg);
@@ -887,6 +891,12 @@ hv_libvirt_call_work(void *arg)
 	virDomainPtr		 dom = NULL;
 	int			 rc = -1;
 
+	/*
+	 * Already answered "timed out" while queued: running it now could,
+	 * say, abort a newer job of the same domain.
+	 */
+	if (__atomic_load_n(&call->expired, __ATOMIC_ACQUIRE))
+		goto out;
 	if ((dom = virDomainLookupByName(call->conn, call->vm)) == NULL) {
 		if (call->kind == HV_LIBVIRT_DOM_STATE &&
 		    virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
@@ -979,8 +989,12 @@ hv_libvirt_call_start(struct hv_node *node, struct hv_libvirt_call *call)
 		evtimer_add(call->deadline, &tv);
 	}
 	TAILQ_INSERT_TAIL(&node->running, call, entry);
-	workers_submit(node->workers, hv_libvirt_call_work,
-	    hv_libvirt_call_done, call);
+	if (call->kind == HV_LIBVIRT_MIGRATE)
+		workers_spawn(node->workers, hv_libvirt_call_work,
+		    hv_libvirt_call_done, call);
+	else
+		workers_submit(node->workers, hv_libvirt_call_work,
+		    hv_libvirt_call_done, call);
 }
 
 /* Make a call of KIND on domain VM. */

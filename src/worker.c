@@ -23,6 +23,7 @@ struct worker_job {
 	worker_done_cb		 done;	/* runs on the loop thread afterwards */
 	void			*arg;	/* handed to both */
 	TAILQ_ENTRY(worker_job)	 entry;	/* in workers.queue or workers.done */
+	struct workers		*owner;	/* workers_spawn: the pool it reports to */
 };
 TAILQ_HEAD(worker_jobs, worker_job);
 
@@ -39,6 +40,8 @@ struct workers {
 	struct worker_jobs	 done;		/* run, done callback pending */
 	int			 busy;		/* submitted, done callback not yet run */
 	int			 stopping;	/* workers_free has begun */
+	int			 spawned;	/* workers_spawn threads still running */
+	pthread_cond_t		 spawned_cond;	/* signalled when spawned drops */
 };
 
 /* Run one job's done callback and forget the job (loop thread). */
@@ -122,6 +125,7 @@ workers_create(struct event_base *base, int n)
 	TAILQ_INIT(&w->done);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
+	pthread_cond_init(&w->spawned_cond, NULL);
 	w->threads = xcalloc(n, sizeof *w->threads);
 
 	/* Signals belong to the loop thread: the workers start with all blocked. */
@@ -160,6 +164,10 @@ workers_free(struct workers *w)
 	pthread_mutex_unlock(&w->lock);
 	for (i = 0; i < w->nthreads; i++)
 		pthread_join(w->threads[i], NULL);
+	pthread_mutex_lock(&w->lock);
+	while (w->spawned > 0)
+		pthread_cond_wait(&w->spawned_cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
 
 	/* Only this thread is left: no lock is needed to look at the queues. */
 	for (;;) {
@@ -176,6 +184,7 @@ workers_free(struct workers *w)
 
 	event_free(w->done_ev);
 	pthread_cond_destroy(&w->cond);
+	pthread_cond_destroy(&w->spawned_cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w->threads);
 	free(w);
@@ -210,4 +219,63 @@ workers_busy(struct workers *w)
 	n = w->busy;
 	pthread_mutex_unlock(&w->lock);
 	return (n);
+}
+
+/* A thread of its own for one long job (workers_spawn). */
+static void *
+workers_spawn_thread(void *arg)
+{
+	struct worker_job	*job = arg;
+	struct workers		*w = job->owner;
+
+	job->work(job->arg);
+
+	pthread_mutex_lock(&w->lock);
+	TAILQ_INSERT_TAIL(&w->done, job, entry);
+	if (!w->stopping)
+		event_active(w->done_ev, EV_READ, 0);
+	w->spawned--;
+	pthread_cond_broadcast(&w->spawned_cond);
+	pthread_mutex_unlock(&w->lock);
+	return (NULL);
+}
+
+/*
+ * Run WORK(ARG) on a thread of its own, for calls that last as long as a
+ * migration: they must not hold a pool thread that short calls wait for.
+ */
+void
+workers_spawn(struct workers *w, worker_work_cb work, worker_done_cb done,
+    void *arg)
+{
+	struct worker_job	*job;
+	pthread_attr_t		 attr;
+	pthread_t		 t;
+	sigset_t		 all, old;
+	int			 error;
+
+	job = xcalloc(1, sizeof *job);
+	job->work = work;
+	job->done = done;
+	job->arg = arg;
+	job->owner = w;
+
+	pthread_mutex_lock(&w->lock);
+	w->busy++;
+	w->spawned++;
+	pthread_mutex_unlock(&w->lock);
+
+	/* Signals belong to the loop thread only. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	error = pthread_create(&t, &attr, workers_spawn_thread, job);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		log_error("cannot start a thread for a long call (error %d)",
+		    error);
+		abort();
+	}
 }

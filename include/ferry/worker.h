@@ -27,6 +27,13 @@ void		 workers_free(struct workers *);
 void		 workers_submit(struct workers *, worker_work_cb,
 		     worker_done_cb, void *);
 
+/*
+ * Run WORK(ARG) at once on a thread of its own (for a call as long as a
+ * migration); DONE(ARG) follows on the loop thread, as for submit.
+ */
+void		 workers_spawn(struct workers *, worker_work_cb,
+		     worker_done_cb, void *);
+
 /* Jobs queued or running (for health and tests). */
 int		 workers_busy(struct workers *);
 

@@ -331,6 +331,58 @@ workers_free__done_callback_submits__new_work_still_runs(void **state)
 	record_fini(&r);
 }
 
+/* Work: wait (at most 5 s) until the test opens the gate (arrived). */
+static void
+job_work_gate(void *arg)
+{
+	struct job	*j = arg;
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	pthread_mutex_lock(&j->r->lock);
+	while (j->r->arrived == 0) {
+		if (pthread_cond_timedwait(&j->r->cond, &j->r->lock, &ts) != 0)
+			break;
+	}
+	j->r->worked++;
+	pthread_mutex_unlock(&j->r->lock);
+}
+
+/* A spawned long job does not hold the pool's only thread. */
+static void
+workers_spawn__long_job__pool_keeps_serving(void **state)
+{
+	struct event_base	*base = event_base_new();
+	struct workers		*w = workers_create(base, 1);
+	struct record		 r;
+	struct job		*j = calloc(1, sizeof *j);
+
+	record_init(&r);
+	j->r = &r;
+	j->index = 0;
+	workers_spawn(w, job_work_gate, job_done, j);
+	submit(w, &r, 1, job_work, job_done);
+	run_until(base, &r.done, 1);
+	assert_int_equal(r.done, 1);
+	assert_int_equal(r.order[0], 1);	/* the short job, while 0 waits */
+	assert_int_equal(workers_busy(w), 1);
+
+	pthread_mutex_lock(&r.lock);
+	r.arrived = 1;
+	pthread_cond_broadcast(&r.cond);
+	pthread_mutex_unlock(&r.lock);
+	run_until(base, &r.done, 2);
+	assert_int_equal(r.done, 2);
+	assert_int_equal(r.order[1], 0);
+	assert_true(pthread_equal(r.done_thread, pthread_self()));
+	assert_int_equal(workers_busy(w), 0);
+
+	workers_free(w);
+	event_base_free(base);
+	record_fini(&r);
+}
+
 static void
 workers_free__null__does_nothing(void **state)
 {
@@ -355,6 +407,7 @@ main(void)
 		    workers_free__queued_work__runs_work_and_done_callbacks),
 		cmocka_unit_test(
 		    workers_free__done_callback_submits__new_work_still_runs),
+		cmocka_unit_test(workers_spawn__long_job__pool_keeps_serving),
 		cmocka_unit_test(workers_free__null__does_nothing),
 	};
 
