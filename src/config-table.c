@@ -170,7 +170,7 @@ const struct config_option config_table[] = {
 	{ .section = CONFIG_SECTION_MIGRATION,
 	  .name = "keepalive_interval",
 	  .type = CONFIG_INT,
-	  .flags = CONFIG_RELOAD,
+	  .flags = 0,
 	  .min = 0,
 	  .max = 600,
 	  .default_num = 5,
@@ -181,7 +181,7 @@ const struct config_option config_table[] = {
 	{ .section = CONFIG_SECTION_MIGRATION,
 	  .name = "keepalive_count",
 	  .type = CONFIG_INT,
-	  .flags = CONFIG_RELOAD,
+	  .flags = 0,
 	  .min = 0,
 	  .max = 100,
 	  .default_num = 5,
@@ -208,8 +208,20 @@ const struct config_option config_table[] = {
 	  .max = 60000,
 	  .default_num = 1000,
 	  .help = "Milliseconds between job statistics samples of a running "
-	      "migration.",
+	      "migration (a reload applies to migrations started after it).",
 	  .offset = offsetof(struct config, job_stats_interval)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "unreachable_timeout",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 86400,
+	  .default_num = 300,
+	  .help = "Seconds a migration waits for a host that does not answer "
+	      "(to learn where its VM runs, or for a target to connect) "
+	      "before it ends failed with ConnectionLost.",
+	  .offset = offsetof(struct config, unreachable_timeout)
 	},
 
 	/* [node NAME]; any change to a node needs a restart. */

@@ -54,6 +54,7 @@ struct config {
 	int	 keepalive_count;	/* default 5, 0..100 */
 	int	 bandwidth_per_migration; /* MiB/s, 0 = unlimited; default 0, 0..1048576 */
 	int	 job_stats_interval;	/* ms between job-stat samples; default 1000, 50..60000 */
+	int	 unreachable_timeout;	/* s to wait for a silent host; default 300, 1..86400 */
 
 	struct config_node	*nodes;	/* [node NAME] sections, in file order */
 	size_t			 nnodes;

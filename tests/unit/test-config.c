@@ -33,7 +33,7 @@ struct run {
 static const char *const restart_options[] = {
 	"listen_address", "listen_port", "workers", "log_format",
 	"replica_id", "call_timeout", "reconnect_max", "redis_host",
-	"redis_port", "redis_prefix"
+	"redis_port", "redis_prefix", "keepalive_interval", "keepalive_count"
 };
 
 /* Write LEN bytes of TEXT to a new temporary file; return its path. */
@@ -310,7 +310,7 @@ config_load__every_option_set__values_read(void **state)
 		if (config_table[i].section != CONFIG_SECTION_NODE)
 			nglobal++;
 	}
-	assert_int_equal(nglobal, 17);
+	assert_int_equal(nglobal, 18);
 
 	r.path = srcdir_path("tests/unit/fixtures/config-full.conf");
 	r.rv = config_load(r.path, &r.config, &r.cause);
@@ -335,6 +335,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_int_equal(c->keepalive_count, 100);
 	assert_int_equal(c->bandwidth_per_migration, 1048576);
 	assert_int_equal(c->job_stats_interval, 50);
+	assert_int_equal(c->unreachable_timeout, 86400);
 
 	assert_int_equal(c->nnodes, 2);
 	assert_string_equal(c->nodes[0].name, "node-a");
@@ -344,12 +345,12 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->nodes[0].migration_uri,
 	    "qemu+ssh://root@node-a.mgmt/system?keyfile=/k#x;y");
 	assert_string_equal(c->nodes[0].migration_address, "10.10.0.11");
-	assert_int_equal(c->nodes[0].line, 29);
+	assert_int_equal(c->nodes[0].line, 30);
 	assert_string_equal(c->nodes[1].name, "node_b.2");
 	assert_string_equal(c->nodes[1].uri, "qemu:///system");
 	assert_string_equal(c->nodes[1].migration_uri, "qemu:///system");
 	assert_null(c->nodes[1].migration_address);
-	assert_int_equal(c->nodes[1].line, 34);
+	assert_int_equal(c->nodes[1].line, 35);
 	run_free(&r);
 }
 
@@ -990,7 +991,8 @@ config_table__reloadable__as_designed(void **state)
 			restart |= strcmp(restart_options[j], o->name) == 0;
 		if (restart == ((o->flags & CONFIG_RELOAD) != 0))
 			fail_msg("option '%s' has the wrong reload flag", o->name);
-		if (o->section == CONFIG_SECTION_MIGRATION ||
+		if ((o->section == CONFIG_SECTION_MIGRATION &&
+		    strncmp(o->name, "keepalive_", 10) != 0) ||
 		    strcmp(o->name, "log_level") == 0)
 			assert_true(o->flags & CONFIG_RELOAD);
 	}
@@ -1131,9 +1133,8 @@ config_restart_needed__reloadable_changes__null(void **state)
 	b->log_level = xstrdup("debug");
 	b->completion_timeout_per_gib = 1;
 	b->progress_timeout = 2;
-	b->keepalive_interval = 0;
-	b->keepalive_count = 0;
 	b->bandwidth_per_migration = 100;
+	b->unreachable_timeout = 9;
 	b->job_stats_interval = 50;
 	b->path = xstrdup("/elsewhere.conf");
 	assert_null(config_restart_needed(a, b));
