@@ -239,7 +239,12 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	}
 	log_debug("api: %s %s", get ? "GET" : post ? "POST" : "other", uri);
 
-	if (n == 1 && strcmp(parts[0], "healthz") == 0 && get)
+	if (n >= 3 && strcmp(parts[0], "v1") == 0 &&
+	    strcmp(parts[1], "migrations") == 0 && !mig_mgr_loaded(api->mgr))
+		/* Not knowing a migration yet is not "it does not exist". */
+		api_error(req, 503, "past migrations are not loaded yet "
+		    "(is redis reachable?)", NULL);
+	else if (n == 1 && strcmp(parts[0], "healthz") == 0 && get)
 		api_healthz(api, req);
 	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "migrations") == 0 && get)

@@ -178,6 +178,7 @@ ferryd_check_config(const char *path)
 	exit(0);
 }
 
+/* Parse the command line, set everything up, run the loop, tear down. */
 int
 main(int argc, char **argv)
 {
@@ -274,6 +275,11 @@ main(int argc, char **argv)
 		 */
 		log_info("stopped with %d hypervisor calls in flight; their "
 		    "migrations continue on the hosts", busy);
+		/* Let the last records and claim releases reach Redis. */
+		tv.tv_sec = 1;
+		tv.tv_usec = 0;
+		event_base_loopexit(fd.base, &tv);
+		event_base_dispatch(fd.base);
 		exit(0);
 	}
 	event_free(fd.sig_hup);

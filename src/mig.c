@@ -4,95 +4,44 @@
  * go; every state change then goes through mig_set_state(), which stamps,
  * persists, logs one line and publishes.  Everything here runs on the loop
  * thread; hypervisor calls return through hv.h callbacks.
+ *
+ * Where the VM ends up is always asked of both hosts, never assumed.  A
+ * peer-to-peer job lives in the source's libvirtd, not in ferryd: when
+ * ferryd loses sight of it (its connection dropped, or another run of
+ * ferryd started it) it asks the source whether the job still runs, and
+ * watches or concludes accordingly.
  */
 
-#include <sys/queue.h>
-
 #include <event2/event.h>
+#include <libvirt/libvirt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ferry/config.h"
-#include "ferry/hv.h"
-#include "ferry/log.h"
-#include "ferry/mig.h"
 #include "ferry/mig-json.h"
-#include "ferry/mig-timeout.h"
+#include "ferry/mig-priv.h"
 #include "ferry/store.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
+#define MIG_RETRY_MS		1000	/* a host did not answer: ask again */
 #define MIG_CONCLUDE_RETRY_MS	50	/* a domain is between states */
-#define MIG_CONCLUDE_ERROR_MS	1000	/* a host did not answer */
-#define MIG_CONCLUDE_TRIES	100	/* undecided answers before giving up */
+#define MIG_UNDECIDED_MS	60000	/* answers may stay unclear this long */
+#define MIG_LEFTOVER_MS		10000	/* a paused copy on the target may linger */
 #define MIG_ABORT_RETRY_MS	250	/* job not started yet */
+#define MIG_ABORT_SLOW_MS	2000	/* ... after MIG_ABORT_TRIES */
 #define MIG_ABORT_TRIES		40
-
-/* One host as the manager sees it. */
-struct mig_node {
-	struct mig_mgr		*mgr;		/* owner */
-	char			*name;		/* config section name */
-	const struct config_node *cfg;		/* its configuration */
-	struct hv_node		*hv;		/* connection */
-	int			 up;		/* connected now */
-};
-
-/* A migration: its record plus the runtime driving it. */
-struct mig {
-	struct mig_record	 rec;		/* what the API and Redis see */
-	struct mig_mgr		*mgr;		/* owner */
-	struct mig_fsm_facts	 facts;		/* what the guards read */
-	struct mig_progress	 progress;	/* for the timeouts */
-	struct event		*tick;		/* stats sampling + timeouts */
-	struct event		*retry;		/* conclude/abort retries */
-	int			 stats_busy;	/* a job-stats call in flight */
-	int			 job_running;	/* our migrate call is out */
-	int			 job_ended;	/* JOB_ENDED fired */
-	int			 external;	/* job found running, not ours */
-	int			 watching;	/* waiting for a host to return */
-	int			 concluding;	/* where-is-the-VM probes out */
-	int			 conclude_tries; /* undecided answers so far */
-	int			 abort_tries;	/* failed abort calls so far */
-	int			 probes;	/* outstanding dom_state calls */
-	int			 probe_error;	/* a probe failed */
-	enum hv_dom_state	 src_state;	/* probe answers */
-	enum hv_dom_state	 dst_state;
-	uint64_t		 job_end_ms;	/* monotonic, when the job ended */
-	TAILQ_ENTRY(mig)	 entry;		/* in mgr->migs, oldest first */
-};
-TAILQ_HEAD(mig_list, mig);
-
-struct mig_mgr {
-	struct event_base	*base;		/* the loop */
-	const struct config	*cfg;		/* current configuration */
-	struct store		*store;		/* Redis */
-	struct workers		*workers;	/* for hypervisor calls */
-	const struct hv_ops	*ops;		/* hypervisor driver */
-	struct mig_node		*nodes;		/* one per [node] */
-	size_t			 nnodes;
-	struct mig_list		 migs;		/* every migration known */
-	int			 loaded;	/* past records read from Redis */
-	int			 loading;	/* a load is in flight */
-};
-
-/* A migrate request between its checks. */
-struct mig_req {
-	struct mig_mgr		*mgr;
-	char			*vm;		/* VM to move */
-	char			*target;	/* node name */
-	char			*name;		/* migration name, once chosen */
-	char			*source;	/* where it runs, once found */
-	int			 found;		/* nodes running it */
-	int			 waiting;	/* dom_state answers outstanding */
-	int			 down;		/* nodes that could not answer */
-	mig_reply_cb		 cb;
-	void			*arg;
-};
+#define MIG_BACKOFF_MIN_MS	1000	/* scheduling back-off */
+#define MIG_BACKOFF_MAX_MS	30000
+#define MIG_LOAD_RETRY_MS	1000	/* reading past records failed */
 
 static int	mig_fire(struct mig *, enum mig_event);
 static void	mig_conclude(struct mig *);
+static void	mig_probe_job(struct mig *);
 static void	mig_tick_timer(evutil_socket_t, short, void *);
 static void	mig_retry_timer(evutil_socket_t, short, void *);
+static void	mig_begin_cb(evutil_socket_t, short, void *);
+static void	mig_load_start(struct mig_mgr *);
 
 /* Free the members of REC. */
 void
@@ -109,7 +58,7 @@ mig_record_clear(struct mig_record *rec)
 }
 
 /* Find a node by name. */
-static struct mig_node *
+struct mig_node *
 mig_node_find(struct mig_mgr *mgr, const char *name)
 {
 	size_t	i;
@@ -135,7 +84,7 @@ mig_find(struct mig_mgr *mgr, const char *name)
 }
 
 /* The VM's active migration, if any. */
-static struct mig *
+struct mig *
 mig_find_active(struct mig_mgr *mgr, const char *vm)
 {
 	struct mig	*m;
@@ -148,7 +97,7 @@ mig_find_active(struct mig_mgr *mgr, const char *vm)
 }
 
 /* Allocate a migration around REC (taken over) and add it. */
-static struct mig *
+struct mig *
 mig_create(struct mig_mgr *mgr, struct mig_record *rec)
 {
 	struct mig	*m = xcalloc(1, sizeof *m);
@@ -156,8 +105,10 @@ mig_create(struct mig_mgr *mgr, struct mig_record *rec)
 	m->rec = *rec;
 	memset(rec, 0, sizeof *rec);
 	m->mgr = mgr;
+	m->begin = evtimer_new(mgr->base, mig_begin_cb, m);
 	m->tick = event_new(mgr->base, -1, EV_PERSIST, mig_tick_timer, m);
 	m->retry = evtimer_new(mgr->base, mig_retry_timer, m);
+	m->backoff_ms = MIG_BACKOFF_MIN_MS;
 	TAILQ_INSERT_TAIL(&mgr->migs, m, entry);
 	return (m);
 }
@@ -166,6 +117,7 @@ mig_create(struct mig_mgr *mgr, struct mig_record *rec)
 static void
 mig_free(struct mig *m)
 {
+	event_free(m->begin);
 	event_free(m->tick);
 	event_free(m->retry);
 	mig_record_clear(&m->rec);
@@ -173,7 +125,7 @@ mig_free(struct mig *m)
 }
 
 /* Write M's record to Redis and publish it. */
-static void
+void
 mig_persist(struct mig *m)
 {
 	char	*json = mig_json_encode(&m->rec);
@@ -192,7 +144,7 @@ mig_set_message(struct mig *m, const char *msg)
 }
 
 /* Log one line for M with every field an operator greps for. */
-static void
+void
 mig_log(struct mig *m, enum log_level level, enum mig_state from,
     const char *what)
 {
@@ -225,18 +177,31 @@ mig_log(struct mig *m, enum log_level level, enum mig_state from,
 	log_fields(level, f, n, "%s", what);
 }
 
-/* Stop M's timers. */
+/* Arm M's retry timer to do KIND in MS. */
 static void
-mig_stop_timers(struct mig *m)
+mig_retry_in(struct mig *m, enum mig_retry kind, int ms)
 {
-	event_del(m->tick);
-	event_del(m->retry);
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	m->retry_kind = kind;
+	evtimer_add(m->retry, &tv);
+}
+
+/* Start sampling M's job every job_stats_interval. */
+static void
+mig_tick_start(struct mig *m)
+{
+	int		ms = m->mgr->cfg->job_stats_interval;
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_add(m->tick, &tv);
 }
 
 /*
  * The one setter: every state change of every migration comes here.  It
  * stamps the time, records the transition, persists the record, logs one
- * line and publishes (the store publishes what it persists).
+ * line and publishes (the store publishes what it persists).  A "change"
+ * to the same state only persists what the event updated.
  */
 static void
 mig_set_state(struct mig *m, enum mig_state to, enum mig_reason reason)
@@ -261,7 +226,9 @@ mig_set_state(struct mig *m, enum mig_state to, enum mig_reason reason)
 		r->started = now;
 	if (mig_state_final(to)) {
 		r->ended = now;
-		mig_stop_timers(m);
+		event_del(m->tick);
+		event_del(m->retry);
+		m->retry_kind = MIG_RETRY_NONE;
 		store_vm_release(m->mgr->store, r->vm, r->name);
 	}
 	mig_persist(m);
@@ -285,37 +252,63 @@ mig_stop_reason(enum mig_event ev)
 	}
 }
 
-/* Parameters of the migration of M to its target. */
-static void
-mig_job_params(struct mig *m, struct mig_node *dst,
-    struct hv_migrate_params *p, char **uri)
-{
-	const struct config_node	*c = dst->cfg;
-
-	*uri = NULL;
-	if (c->migration_address != NULL)
-		xasprintf(uri, "tcp://%s", c->migration_address);
-	p->dconnuri = c->migration_uri != NULL ? c->migration_uri : c->uri;
-	p->uri = *uri;
-	p->bandwidth = (uint64_t)m->mgr->cfg->bandwidth_per_migration;
-}
-
-/* Classify a failed job's libvirt message. */
-static enum mig_reason
-mig_classify_error(const char *err)
+/* Does a libvirt message say a host connection broke? */
+static int
+mig_error_is_connection(const char *err)
 {
 	static const char *lost[] = {
 		"keepalive", "Lost connection", "socket is closed",
 		"connection closed", "Connection reset", "not connected",
-		"unable to connect", "End of file while reading",
+		"unable to connect", "End of file while reading", "timed out",
 	};
 	size_t	i;
 
 	for (i = 0; err != NULL && i < nitems(lost); i++) {
 		if (strstr(err, lost[i]) != NULL)
-			return (MIG_REASON_CONNECTION_LOST);
+			return (1);
 	}
-	return (MIG_REASON_MIGRATION_ERROR);
+	return (0);
+}
+
+/* Does a libvirt message say the domain is not there? */
+static int
+mig_error_is_no_domain(const char *err)
+{
+	return (err != NULL && (strstr(err, "Domain not found") != NULL ||
+	    strstr(err, "no domain with matching") != NULL));
+}
+
+/*
+ * Has M waited for a host longer than unreachable_timeout?  Starts the
+ * clock on the first call.
+ */
+static int
+mig_waited_too_long(struct mig *m)
+{
+	uint64_t	now = util_now_ms();
+
+	if (m->wait_since == 0)
+		m->wait_since = now;
+	return (now - m->wait_since >=
+	    (uint64_t)m->mgr->cfg->unreachable_timeout * 1000);
+}
+
+/* Give up on a host that does not answer: failed/ConnectionLost. */
+static void
+mig_give_up(struct mig *m, const char *node)
+{
+	char	*msg;
+
+	xasprintf(&msg, "node '%s' did not answer for %d s; where the VM "
+	    "runs is not known", node, m->mgr->cfg->unreachable_timeout);
+	mig_set_message(m, msg);
+	free(msg);
+	m->job_ended = 1;
+	event_del(m->tick);
+	if (m->facts.stop_reason == MIG_REASON_NONE ||
+	    m->facts.stop_reason == MIG_REASON_MIGRATION_ERROR)
+		m->facts.stop_reason = MIG_REASON_CONNECTION_LOST;
+	mig_fire(m, MIG_EV_ON_NEITHER);
 }
 
 /* The job is over (RC 0 success, -1 with ERR): conclude where M stands. */
@@ -325,12 +318,23 @@ mig_job_ended(struct mig *m, int rc, const char *err)
 	if (m->job_ended || !mig_state_active(m->rec.state))
 		return;
 	m->job_ended = 1;
+	m->job_ok = (rc == 0);
+	m->watching = 0;
+	m->wait_since = 0;
 	m->job_end_ms = util_now_ms();
 	event_del(m->tick);
+	if (m->retry_kind == MIG_RETRY_ABORT ||
+	    m->retry_kind == MIG_RETRY_PROBE) {
+		event_del(m->retry);
+		m->retry_kind = MIG_RETRY_NONE;
+	}
 	if (rc != 0) {
 		if (m->facts.stop_reason == MIG_REASON_NONE)
-			m->facts.stop_reason = mig_classify_error(err);
-		mig_set_message(m, err);
+			m->facts.stop_reason = mig_error_is_connection(err) ?
+			    MIG_REASON_CONNECTION_LOST :
+			    MIG_REASON_MIGRATION_ERROR;
+		if (err != NULL)
+			mig_set_message(m, err);
 	}
 	mig_fire(m, MIG_EV_JOB_ENDED);
 }
@@ -343,6 +347,19 @@ mig_job_done(int rc, const char *err, void *arg)
 
 	m->job_running = 0;
 	log_debug("migration '%s' call returned %d", m->rec.name, rc);
+	if (m->job_ended || !mig_state_active(m->rec.state))
+		return;
+	if (rc != 0 && m->facts.stop_reason == MIG_REASON_NONE &&
+	    mig_error_is_connection(err)) {
+		/*
+		 * Our connection to the source may be what broke: the job
+		 * itself may go on in the source's libvirtd.  Ask it.
+		 */
+		m->lost = 1;
+		mig_set_message(m, err);
+		mig_probe_job(m);
+		return;
+	}
 	mig_job_ended(m, rc, err);
 }
 
@@ -352,25 +369,28 @@ mig_start_job(struct mig *m)
 {
 	struct mig_mgr			*mgr = m->mgr;
 	struct mig_node			*src, *dst;
+	const struct config_node	*c;
 	struct hv_migrate_params	 p;
-	struct timeval			 tv;
-	char				*uri;
+	char				*uri = NULL;
 
 	src = mig_node_find(mgr, m->rec.source);
 	dst = mig_node_find(mgr, m->rec.target);
-	mig_job_params(m, dst, &p, &uri);
+	c = dst->cfg;
+	if (c->migration_address != NULL)
+		xasprintf(&uri, "tcp://%s", c->migration_address);
+	p.dconnuri = c->migration_uri != NULL ? c->migration_uri : c->uri;
+	p.uri = uri;
+	p.bandwidth = (uint64_t)mgr->cfg->bandwidth_per_migration;
+
 	mig_progress_start(&m->progress, util_now_ms());
 	m->job_running = 1;
 	m->job_ended = 0;
 	hv_migrate(src->hv, m->rec.vm, &p, mig_job_done, m);
 	free(uri);
-
-	tv.tv_sec = mgr->cfg->job_stats_interval / 1000;
-	tv.tv_usec = (mgr->cfg->job_stats_interval % 1000) * 1000;
-	event_add(m->tick, &tv);
+	mig_tick_start(m);
 }
 
-/* Job stats arrived. */
+/* Job stats arrived from the tick. */
 static void
 mig_stats_done(int rc, const struct hv_job_stats *st, const char *err,
     void *arg)
@@ -382,14 +402,17 @@ mig_stats_done(int rc, const struct hv_job_stats *st, const char *err,
 	if (!mig_state_active(m->rec.state) || m->job_ended)
 		return;
 	if (rc != 0) {
-		log_debug("migration '%s': job stats failed: %s", m->rec.name,
-		    err);
+		/* A job we watch but did not start: gone with its domain. */
+		if (m->external && mig_error_is_no_domain(err))
+			mig_job_ended(m, 0, NULL);
+		else
+			log_debug("migration '%s': job stats failed: %s",
+			    m->rec.name, err);
 		return;
 	}
 	if (!st->active) {
-		/* A job we adopted ended while nobody waited on it. */
 		if (m->external)
-			mig_job_ended(m, 0, NULL);
+			mig_job_ended(m, m->lost ? -1 : 0, m->rec.message);
 		return;
 	}
 	/*
@@ -408,16 +431,19 @@ mig_stats_done(int rc, const struct hv_job_stats *st, const char *err,
 	mig_fire(m, MIG_EV_STATS);
 }
 
-/* Every job_stats_interval while copying: sample, then judge timeouts. */
+/* Every job_stats_interval while the job runs: sample, judge timeouts. */
 static void
 mig_tick_timer(evutil_socket_t fd, short events, void *arg)
 {
-	struct mig		*m = arg;
-	struct mig_mgr		*mgr = m->mgr;
-	struct mig_node		*src = mig_node_find(mgr, m->rec.source);
-	enum mig_reason		 why;
+	struct mig	*m = arg;
+	struct mig_mgr	*mgr = m->mgr;
+	struct mig_node	*src = mig_node_find(mgr, m->rec.source);
+	enum mig_reason	 why;
 
-	if (!m->stats_busy && src != NULL && src->up) {
+	/* Without the source, nothing can be sampled or judged. */
+	if (src == NULL || !src->up)
+		return;
+	if (!m->stats_busy) {
 		m->stats_busy = 1;
 		hv_job_stats(src->hv, m->rec.vm, mig_stats_done, m);
 	}
@@ -438,20 +464,13 @@ mig_progress(struct mig *m)
 {
 	const struct mig_stats	*s = &m->rec.stats;
 
+	if (s->data_total == 0)
+		return;
 	if (mig_progress_sample(&m->progress, util_now_ms(), s->iteration,
 	    s->data_remaining, s->data_total, s->memory_bps,
 	    (uint64_t)m->mgr->cfg->job_stats_interval))
 		log_debug("migration '%s': progress, %llu bytes remaining",
 		    m->rec.name, (unsigned long long)s->data_remaining);
-}
-
-/* Arm M's retry timer in MS. */
-static void
-mig_retry_in(struct mig *m, int ms)
-{
-	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(m->retry, &tv);
 }
 
 /* virDomainAbortJob returned. */
@@ -460,85 +479,178 @@ mig_abort_done(int rc, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
-	if (rc == 0 || m->job_ended || !mig_state_active(m->rec.state))
+	if (rc == 0 || m->job_ended || m->rec.state != MIG_COPYING)
 		return;
-	if (++m->abort_tries >= MIG_ABORT_TRIES) {
-		log_error("migration '%s': cannot abort the job: %s",
+	m->abort_tries++;
+	if (m->abort_tries == MIG_ABORT_TRIES)
+		log_error("migration '%s': the job does not abort (%s); still "
+		    "trying", m->rec.name, err);
+	else
+		log_debug("migration '%s': abort failed (%s), retrying",
 		    m->rec.name, err);
-		return;
-	}
-	log_debug("migration '%s': abort failed (%s), retrying", m->rec.name,
-	    err);
-	mig_retry_in(m, MIG_ABORT_RETRY_MS);
+	mig_retry_in(m, MIG_RETRY_ABORT, m->abort_tries < MIG_ABORT_TRIES ?
+	    MIG_ABORT_RETRY_MS : MIG_ABORT_SLOW_MS);
 }
 
-/* Ask the source to abort M's job. */
+/* Ask the source to abort M's job (only while copying: later is too late). */
 static void
 mig_abort_job(struct mig *m)
 {
 	struct mig_node	*src = mig_node_find(m->mgr, m->rec.source);
 
+	if (m->job_ended || m->rec.state != MIG_COPYING)
+		return;
+	if (!src->up) {
+		/* Asked again when the source is back (mig_node_conn_cb). */
+		return;
+	}
 	hv_job_abort(src->hv, m->rec.vm, mig_abort_done, m);
 }
 
-/* Retry timer: a pending abort or conclusion. */
+/* The source said whether M's job still runs. */
+static void
+mig_probe_done(int rc, const struct hv_job_stats *st, const char *err,
+    void *arg)
+{
+	struct mig	*m = arg;
+
+	if (m->job_ended || !mig_state_active(m->rec.state))
+		return;
+	if (rc == 0 && st->active) {
+		/* It goes on: watch it as if we had started it. */
+		log_info("migration '%s': the job still runs on '%s'; "
+		    "watching it", m->rec.name, m->rec.source);
+		m->external = 1;
+		m->watching = 0;
+		m->wait_since = 0;
+		mig_tick_start(m);
+		return;
+	}
+	if (rc == 0 || mig_error_is_no_domain(err)) {
+		/* No job (or the domain left): it is over; see where it went. */
+		mig_job_ended(m, m->lost ? -1 : 0, m->rec.message);
+		return;
+	}
+	log_warn("migration '%s': cannot ask '%s' about the job: %s",
+	    m->rec.name, m->rec.source, err);
+	mig_probe_job(m);
+}
+
+/*
+ * Ask the source whether M's job still runs; while the source does not
+ * answer, wait (at most unreachable_timeout).
+ */
+static void
+mig_probe_job(struct mig *m)
+{
+	struct mig_node	*src = mig_node_find(m->mgr, m->rec.source);
+
+	if (m->job_ended || !mig_state_active(m->rec.state))
+		return;
+	if (mig_waited_too_long(m)) {
+		mig_give_up(m, m->rec.source);
+		return;
+	}
+	if (!src->up) {
+		m->watching = 1;
+		mig_retry_in(m, MIG_RETRY_PROBE, MIG_RETRY_MS);
+		return;
+	}
+	m->watching = 0;
+	if (evtimer_pending(m->retry, NULL) && m->retry_kind ==
+	    MIG_RETRY_PROBE)
+		event_del(m->retry);
+	hv_job_stats(src->hv, m->rec.vm, mig_probe_done, m);
+}
+
+/* Retry timer: whatever M was waiting to do again. */
 static void
 mig_retry_timer(evutil_socket_t fd, short events, void *arg)
 {
 	struct mig	*m = arg;
+	enum mig_retry	 kind = m->retry_kind;
 
+	m->retry_kind = MIG_RETRY_NONE;
 	if (!mig_state_active(m->rec.state))
 		return;
-	if (m->job_ended)
-		mig_conclude(m);
-	else if (m->facts.stop_reason != MIG_REASON_NONE)
+	switch (kind) {
+	case MIG_RETRY_NONE:
+		break;
+	case MIG_RETRY_SCHEDULE:
+		if (m->rec.state == MIG_PENDING)
+			mig_fire(m, MIG_EV_SLOT_GRANTED);
+		break;
+	case MIG_RETRY_ABORT:
 		mig_abort_job(m);
+		break;
+	case MIG_RETRY_PROBE:
+		mig_probe_job(m);
+		break;
+	case MIG_RETRY_CONCLUDE:
+		mig_conclude(m);
+		break;
+	}
 }
 
-/* Judge the probes of a conclusion. */
+/* Judge the answers of a conclusion. */
 static void
 mig_conclude_judge(struct mig *m)
 {
 	enum hv_dom_state	s = m->src_state, d = m->dst_state;
+	uint64_t		now = util_now_ms(), undecided;
 	int			on_src = (s == HV_DOM_RUNNING);
 	int			on_dst = (d == HV_DOM_RUNNING);
 
 	m->concluding = 0;
-	if (m->probe_error) {
-		if (++m->conclude_tries >= MIG_CONCLUDE_TRIES) {
-			mig_set_message(m, "cannot tell where the VM runs: "
-			    "a host does not answer");
-			mig_fire(m, MIG_EV_ON_NEITHER);
-		} else
-			mig_retry_in(m, MIG_CONCLUDE_ERROR_MS);
-		return;
-	}
-	if (on_dst && !on_src) {
+	/* A paused VM moves paused; once the source's copy is gone. */
+	if (d == HV_DOM_PAUSED && m->job_ok && s == HV_DOM_ABSENT)
+		on_dst = 1;
+	if (on_dst && !on_src && (!m->probe_error || m->job_ok)) {
+		/* The job said success and the target runs it: moved. */
+		mig_set_message(m, NULL);
 		mig_fire(m, MIG_EV_ON_TARGET);
 		return;
 	}
-	/* A failed job leaves the target's incoming domain briefly paused. */
-	if (on_src && d != HV_DOM_RUNNING && d != HV_DOM_PAUSED) {
+	if (m->probe_error) {
+		if (mig_waited_too_long(m))
+			mig_give_up(m, m->rec.source);
+		else
+			mig_retry_in(m, MIG_RETRY_CONCLUDE, MIG_RETRY_MS);
+		return;
+	}
+	m->wait_since = 0;
+	if (m->undecided_since == 0)
+		m->undecided_since = now;
+	undecided = now - m->undecided_since;
+	/* A failed job leaves the target's incoming copy paused a while. */
+	if (on_src && (d != HV_DOM_PAUSED || undecided >= MIG_LEFTOVER_MS)) {
+		if (d == HV_DOM_PAUSED)
+			log_warn("migration '%s': a paused copy of '%s' "
+			    "lingers on '%s'", m->rec.name, m->rec.vm,
+			    m->rec.target);
 		if (m->facts.stop_reason == MIG_REASON_NONE)
 			mig_set_message(m, "the job ended but the VM still "
 			    "runs on the source");
 		mig_fire(m, MIG_EV_ON_SOURCE);
 		return;
 	}
-	if (++m->conclude_tries >= MIG_CONCLUDE_TRIES) {
+	if (undecided >= MIG_UNDECIDED_MS) {
 		char	*msg;
 
 		xasprintf(&msg, "VM is %s on source and %s on target",
 		    hv_dom_state_name(s), hv_dom_state_name(d));
+		log_error("migration '%s': %s", m->rec.name, msg);
 		mig_set_message(m, msg);
 		free(msg);
+		if (m->facts.stop_reason == MIG_REASON_NONE)
+			m->facts.stop_reason = MIG_REASON_MIGRATION_ERROR;
 		mig_fire(m, MIG_EV_ON_NEITHER);
 		return;
 	}
-	mig_retry_in(m, MIG_CONCLUDE_RETRY_MS);
+	mig_retry_in(m, MIG_RETRY_CONCLUDE, MIG_CONCLUDE_RETRY_MS);
 }
 
-/* One probe of a conclusion returned (source). */
+/* The source answered a conclusion probe. */
 static void
 mig_probe_src_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 {
@@ -554,7 +666,7 @@ mig_probe_src_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 		mig_conclude_judge(m);
 }
 
-/* One probe of a conclusion returned (target). */
+/* The target answered a conclusion probe. */
 static void
 mig_probe_dst_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 {
@@ -577,7 +689,7 @@ mig_conclude(struct mig *m)
 	struct mig_node	*src = mig_node_find(m->mgr, m->rec.source);
 	struct mig_node	*dst = mig_node_find(m->mgr, m->rec.target);
 
-	if (m->concluding)
+	if (m->concluding || !mig_state_active(m->rec.state))
 		return;
 	m->concluding = 1;
 	m->probe_error = 0;
@@ -586,27 +698,20 @@ mig_conclude(struct mig *m)
 	hv_dom_state(dst->hv, m->rec.vm, mig_probe_dst_done, m);
 }
 
-/* Look at a job we did not start, or lost sight of (action WATCH). */
+/*
+ * Lost sight of the job, or took it over from an earlier run (action
+ * WATCH).  Our own call still out will tell when it returns; a conclusion
+ * under way carries on; otherwise ask the source.
+ */
 static void
 mig_watch(struct mig *m)
 {
-	struct mig_node	*src = mig_node_find(m->mgr, m->rec.source);
-	struct timeval	 tv;
-
-	m->watching = 1;
-	if (src == NULL || !src->up || m->job_running)
-		return;		/* conn_cb or the call's return resumes us */
-	m->watching = 0;
-	m->external = 1;
-	m->job_ended = 0;
-	if (m->progress.start_ms == 0)
-		mig_progress_start(&m->progress, util_now_ms());
-	tv.tv_sec = m->mgr->cfg->job_stats_interval / 1000;
-	tv.tv_usec = (m->mgr->cfg->job_stats_interval % 1000) * 1000;
-	event_add(m->tick, &tv);
+	if (m->job_running || m->job_ended)
+		return;
+	mig_probe_job(m);
 }
 
-/* Check the target of M and fire the result (action SCHEDULE). */
+/* Check the hosts of M and fire the result (action SCHEDULE). */
 static void
 mig_schedule(struct mig *m)
 {
@@ -622,14 +727,32 @@ mig_schedule(struct mig *m)
 		mig_fire(m, MIG_EV_TARGET_CHECK_FAILED);
 		return;
 	}
-	if (!dst->up) {
-		xasprintf(&msg, "target node '%s' is not connected", dst->name);
+	if (!src->up || !dst->up) {
+		xasprintf(&msg, "node '%s' is not connected; waiting",
+		    !src->up ? src->name : dst->name);
 		mig_set_message(m, msg);
 		free(msg);
-		mig_fire(m, MIG_EV_TARGET_CHECK_FAILED);
+		mig_fire(m, MIG_EV_NO_TARGET);
 		return;
 	}
+	mig_set_message(m, NULL);
 	mig_fire(m, MIG_EV_TARGET_CHOSEN);
+}
+
+/* Back in pending: retry scheduling later, or give up (action BACKOFF). */
+static void
+mig_backoff(struct mig *m)
+{
+	uint64_t	waited = util_wall_ms() - m->rec.created;
+
+	if (waited >= (uint64_t)m->mgr->cfg->unreachable_timeout * 1000) {
+		mig_fire(m, MIG_EV_PENDING_TIMEOUT);
+		return;
+	}
+	mig_retry_in(m, MIG_RETRY_SCHEDULE, m->backoff_ms);
+	m->backoff_ms *= 2;
+	if (m->backoff_ms > MIG_BACKOFF_MAX_MS)
+		m->backoff_ms = MIG_BACKOFF_MAX_MS;
 }
 
 /* Run the action of a row. */
@@ -646,18 +769,19 @@ mig_act(struct mig *m, enum mig_action action, enum mig_event ev)
 		mig_start_job(m);
 		break;
 	case MIG_ACT_BACKOFF:
-		/* Target selection with backoff arrives with cluster rules. */
+		mig_backoff(m);
 		break;
 	case MIG_ACT_PROGRESS:
 		mig_progress(m);
 		break;
 	case MIG_ACT_ABORT_JOB:
-		m->facts.stop_reason = mig_stop_reason(ev);
+		if (m->facts.stop_reason == MIG_REASON_NONE)
+			m->facts.stop_reason = mig_stop_reason(ev);
 		m->abort_tries = 0;
 		mig_abort_job(m);
 		break;
 	case MIG_ACT_CONCLUDE:
-		m->conclude_tries = 0;
+		m->undecided_since = 0;
 		mig_conclude(m);
 		break;
 	case MIG_ACT_WATCH:
@@ -684,13 +808,12 @@ mig_fire(struct mig *m, enum mig_event ev)
 	if (reason == MIG_REASON_STOP)
 		reason = m->facts.stop_reason != MIG_REASON_NONE ?
 		    m->facts.stop_reason : MIG_REASON_MIGRATION_ERROR;
-	if (row->to != m->rec.state || ev == MIG_EV_STATS)
-		mig_set_state(m, row->to, reason);
+	mig_set_state(m, row->to, reason);
 	mig_act(m, row->action, ev);
 	return (0);
 }
 
-/* Deferred first step of a new migration: the slot is granted at once. */
+/* Deferred first step of a migration: the slot is granted at once. */
 static void
 mig_begin_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -700,24 +823,47 @@ mig_begin_cb(evutil_socket_t fd, short events, void *arg)
 		mig_fire(m, MIG_EV_SLOT_GRANTED);
 }
 
+/* Take M's first step from the loop, after the caller has answered. */
+void
+mig_begin(struct mig *m)
+{
+	struct timeval	tv = { 0, 0 };
+
+	evtimer_add(m->begin, &tv);
+}
+
 /* A host connection went up or down. */
 static void
 mig_node_conn_cb(struct hv_node *hv, int up, const char *why, void *arg)
 {
 	struct mig_node	*n = arg;
 	struct mig	*m;
+	uint64_t	 now = util_now_ms();
 
 	n->up = up;
 	TAILQ_FOREACH(m, &n->mgr->migs, entry) {
 		if (!mig_state_active(m->rec.state))
 			continue;
-		if (strcmp(m->rec.source, n->name) != 0 &&
-		    strcmp(m->rec.target, n->name) != 0)
+		if (strcmp(m->rec.source, n->name) == 0) {
+			/* No judging progress while the source is away. */
+			if (!up)
+				m->src_down_since = now;
+			else if (m->src_down_since != 0) {
+				m->progress.last_progress_ms +=
+				    now - m->src_down_since;
+				m->src_down_since = 0;
+			}
+		} else if (strcmp(m->rec.target, n->name) != 0)
 			continue;
-		if (!up)
+		if (!up) {
 			mig_fire(m, MIG_EV_CONNECTION_LOST);
-		else if (m->watching)
-			mig_watch(m);
+			continue;
+		}
+		if (m->watching)
+			mig_probe_job(m);
+		else if (m->rec.state == MIG_COPYING && !m->job_ended &&
+		    m->facts.stop_reason != MIG_REASON_NONE)
+			mig_abort_job(m);	/* an abort the outage swallowed */
 	}
 }
 
@@ -728,11 +874,14 @@ mig_node_event_cb(struct hv_node *hv, const char *vm, enum hv_event ev,
 {
 	struct mig_node	*n = arg;
 	struct mig	*m = mig_find_active(n->mgr, vm);
+	int		 running;
 
 	log_debug("node '%s': domain '%s' event %s", n->name, vm,
 	    hv_event_name(ev));
 	if (m == NULL || strcmp(m->rec.source, n->name) != 0)
 		return;
+	running = (m->rec.state == MIG_COPYING ||
+	    m->rec.state == MIG_COMPLETING);
 	switch (ev) {
 	case HV_EV_SUSPENDED_MIGRATED:
 	case HV_EV_SUSPENDED_POSTCOPY:
@@ -740,14 +889,14 @@ mig_node_event_cb(struct hv_node *hv, const char *vm, enum hv_event ev,
 			mig_fire(m, MIG_EV_SWITCHOVER);
 		break;
 	case HV_EV_MIGRATION_ITERATION:
-		if (st != NULL && (m->rec.state == MIG_COPYING ||
-		    m->rec.state == MIG_COMPLETING)) {
+		if (st != NULL && running) {
 			m->rec.stats.iteration = st->iteration;
 			mig_fire(m, MIG_EV_ITERATION);
 		}
 		break;
 	case HV_EV_JOB_COMPLETED:
-		if (st == NULL || m->rec.state < MIG_COPYING)
+		if (st == NULL || !running || (st->operation != 0 &&
+		    st->operation != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT))
 			break;
 		m->rec.stats.data_total = st->data_total;
 		m->rec.stats.data_processed = st->data_processed;
@@ -820,6 +969,8 @@ mig_mgr_free(struct mig_mgr *mgr)
 		hv_node_free(mgr->nodes[i].hv);
 		free(mgr->nodes[i].name);
 	}
+	if (mgr->load_retry != NULL)
+		event_free(mgr->load_retry);
 	free(mgr->nodes);
 	free(mgr);
 }
@@ -835,6 +986,27 @@ mig_mgr_reload(struct mig_mgr *mgr, const struct config *cfg)
 	mgr->cfg = cfg;
 }
 
+/* Take over an active migration found in Redis. */
+static void
+mig_adopt(struct mig *m)
+{
+	uint64_t	now = util_now_ms(), wall = util_wall_ms();
+
+	m->facts.abort_requested = m->rec.abort_requested;
+	if (m->rec.abort_requested)
+		m->facts.stop_reason = MIG_REASON_ABORT_REQUESTED;
+	/* The completion budget counts from when copying began. */
+	mig_progress_start(&m->progress, now);
+	if (m->rec.started != 0 && wall > m->rec.started &&
+	    wall - m->rec.started < now)
+		m->progress.start_ms = now - (wall - m->rec.started);
+	mig_log(m, LOG_LEVEL_INFO, m->rec.state,
+	    "adopting a migration from an earlier run");
+	mig_fire(m, MIG_EV_ADOPTED);
+	if (m->rec.state == MIG_PENDING)
+		mig_begin(m);
+}
+
 /* One past record from Redis. */
 static void
 mig_load_record_cb(const char *name, const char *json, void *arg)
@@ -843,6 +1015,7 @@ mig_load_record_cb(const char *name, const char *json, void *arg)
 	struct mig_record	 rec;
 	struct mig		*m;
 	char			*cause = NULL;
+	int			 known;
 
 	if (mig_find(mgr, name) != NULL)
 		return;
@@ -852,24 +1025,30 @@ mig_load_record_cb(const char *name, const char *json, void *arg)
 		free(cause);
 		return;
 	}
-	if (mig_node_find(mgr, rec.source) == NULL ||
-	    mig_node_find(mgr, rec.target) == NULL) {
+	known = (mig_node_find(mgr, rec.source) != NULL &&
+	    mig_node_find(mgr, rec.target) != NULL);
+	m = mig_create(mgr, &rec);
+	if (mig_state_final(m->rec.state)) {
+		/* A release lost at an earlier exit must not block the VM. */
+		store_vm_release(mgr->store, m->rec.vm, m->rec.name);
+		return;
+	}
+	if (!known) {
 		log_warn("stored migration '%s' names a node not configured "
 		    "here; listed but not driven", name);
-		if (mig_state_active(rec.state)) {
-			mig_record_clear(&rec);
-			return;
-		}
+		return;
 	}
-	m = mig_create(mgr, &rec);
-	if (mig_state_active(m->rec.state)) {
-		mig_log(m, LOG_LEVEL_INFO, m->rec.state,
-		    "adopting a migration from an earlier run");
-		mig_fire(m, MIG_EV_ADOPTED);
-		if (m->rec.state == MIG_PENDING)
-			event_base_once(mgr->base, -1, EV_TIMEOUT,
-			    mig_begin_cb, m, NULL);
-	}
+	mig_adopt(m);
+}
+
+/* Retry reading past records. */
+static void
+mig_load_retry_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct mig_mgr	*mgr = arg;
+
+	if (!mgr->loaded && !mgr->loading && store_is_up(mgr->store))
+		mig_load_start(mgr);
 }
 
 /* Past records are read. */
@@ -877,12 +1056,18 @@ static void
 mig_load_done_cb(int rc, const char *err, void *arg)
 {
 	struct mig_mgr	*mgr = arg;
-	int		 n = 0;
+	struct timeval	 tv = { 0, MIG_LOAD_RETRY_MS * 1000 };
 	struct mig	*m;
+	int		 n = 0;
 
 	mgr->loading = 0;
 	if (rc != 0) {
-		log_error("cannot read past migrations from redis: %s", err);
+		log_error("cannot read past migrations from redis: %s; "
+		    "retrying", err);
+		if (mgr->load_retry == NULL)
+			mgr->load_retry = evtimer_new(mgr->base,
+			    mig_load_retry_timer, mgr);
+		evtimer_add(mgr->load_retry, &tv);
 		return;
 	}
 	mgr->loaded = 1;
@@ -891,217 +1076,20 @@ mig_load_done_cb(int rc, const char *err, void *arg)
 	log_info("%d migrations known from redis", n);
 }
 
+/* Read every past record from Redis. */
+static void
+mig_load_start(struct mig_mgr *mgr)
+{
+	mgr->loading = 1;
+	store_mig_load(mgr->store, mig_load_record_cb, mig_load_done_cb, mgr);
+}
+
 /* Redis came up or went down. */
 void
 mig_mgr_store_changed(struct mig_mgr *mgr, int up)
 {
-	if (up && !mgr->loaded && !mgr->loading) {
-		mgr->loading = 1;
-		store_mig_load(mgr->store, mig_load_record_cb,
-		    mig_load_done_cb, mgr);
-	}
-}
-
-/* Finish a migrate request with an error. */
-static void
-mig_req_fail(struct mig_req *req, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Free a migrate request. */
-static void
-mig_req_free(struct mig_req *req)
-{
-	free(req->vm);
-	free(req->target);
-	free(req->name);
-	free(req->source);
-	free(req);
-}
-
-static void
-mig_req_fail(struct mig_req *req, int status, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
-	req->cb(status, NULL, msg, req->arg);
-	free(msg);
-	mig_req_free(req);
-}
-
-/* The VM is claimed: create the migration and answer. */
-static void
-mig_req_claimed(int rc, const char *holder, const char *err, void *arg)
-{
-	struct mig_req		*req = arg;
-	struct mig_mgr		*mgr = req->mgr;
-	struct mig_record	 rec;
-	struct mig		*m;
-	char			 uid[37];
-
-	if (rc < 0) {
-		mig_req_fail(req, 503, "cannot claim VM '%s': %s", req->vm,
-		    err);
-		return;
-	}
-	if (rc == 0) {
-		mig_req_fail(req, 409, "VM '%s' already has an active "
-		    "migration '%s'", req->vm, holder);
-		return;
-	}
-	if (mig_find_active(mgr, req->vm) != NULL) {
-		/* Raced with another request of ours; give the claim back. */
-		store_vm_release(mgr->store, req->vm, req->name);
-		mig_req_fail(req, 409, "VM '%s' already has an active "
-		    "migration", req->vm);
-		return;
-	}
-	memset(&rec, 0, sizeof rec);
-	util_uuid(uid);
-	rec.name = req->name;
-	req->name = NULL;
-	rec.uid = xstrdup(uid);
-	rec.vm = xstrdup(req->vm);
-	rec.source = xstrdup(req->source);
-	rec.target = xstrdup(req->target);
-	rec.trigger = xstrdup("manual");
-	rec.state = MIG_PENDING;
-	rec.created = util_wall_ms();
-	rec.transitions[0].state = MIG_PENDING;
-	rec.transitions[0].time = rec.created;
-	rec.ntransitions = 1;
-	m = mig_create(mgr, &rec);
-	mig_persist(m);
-	mig_log(m, LOG_LEVEL_INFO, MIG_PENDING, "migration created");
-	req->cb(201, &m->rec, NULL, req->arg);
-	mig_req_free(req);
-	event_base_once(mgr->base, -1, EV_TIMEOUT, mig_begin_cb, m, NULL);
-}
-
-/* Every node has said whether it runs the VM. */
-static void
-mig_req_located(struct mig_req *req)
-{
-	struct mig_mgr	*mgr = req->mgr;
-	char		 suffix[6];
-	struct mig_node	*src;
-
-	if (req->found == 0) {
-		if (req->down > 0)
-			mig_req_fail(req, 503, "VM '%s' was not found on any "
-			    "reachable node (%d unreachable)", req->vm,
-			    req->down);
-		else
-			mig_req_fail(req, 404, "VM '%s' not found", req->vm);
-		return;
-	}
-	if (req->found > 1) {
-		mig_req_fail(req, 409, "VM '%s' runs on %d nodes", req->vm,
-		    req->found);
-		return;
-	}
-	if (strcmp(req->source, req->target) == 0) {
-		mig_req_fail(req, 409, "VM '%s' already runs on node '%s'",
-		    req->vm, req->target);
-		return;
-	}
-	src = mig_node_find(mgr, req->source);
-	if (src == NULL || !src->up) {
-		mig_req_fail(req, 503, "source node '%s' is not connected",
-		    req->source);
-		return;
-	}
-	if (!store_is_up(mgr->store)) {
-		mig_req_fail(req, 503, "redis is unreachable");
-		return;
-	}
-	util_random_suffix(suffix, sizeof suffix);
-	xasprintf(&req->name, "%s-%s", req->vm, suffix);
-	store_vm_claim(mgr->store, req->vm, req->name, mig_req_claimed, req);
-}
-
-/* One node's part of locating a VM. */
-struct mig_req_probe {
-	struct mig_req	*req;		/* the request */
-	struct mig_node	*node;		/* the node asked */
-};
-
-/* A node answered whether it runs the VM. */
-static void
-mig_req_state_done(int rc, enum hv_dom_state st, const char *err, void *arg)
-{
-	struct mig_req_probe	*p = arg;
-	struct mig_req		*req = p->req;
-
-	if (rc != 0) {
-		log_warn("cannot ask node '%s' about VM '%s': %s",
-		    p->node->name, req->vm, err);
-		req->down++;
-	} else if (st == HV_DOM_RUNNING || st == HV_DOM_PAUSED) {
-		req->found++;
-		free(req->source);
-		req->source = xstrdup(p->node->name);
-	}
-	free(p);
-	if (--req->waiting == 0)
-		mig_req_located(req);
-}
-
-/* Start migrating VM to TARGET; CB answers later. */
-void
-mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
-    mig_reply_cb cb, void *arg)
-{
-	struct mig_req		*req = xcalloc(1, sizeof *req);
-	struct mig_req_probe	*p;
-	struct mig		*m;
-	size_t			 i;
-
-	req->mgr = mgr;
-	req->vm = xstrdup(vm);
-	req->target = xstrdup(target);
-	req->cb = cb;
-	req->arg = arg;
-
-	if (mgr->nnodes < 2) {
-		mig_req_fail(req, 409, "the cluster has only one node");
-		return;
-	}
-	if (mig_node_find(mgr, target) == NULL) {
-		mig_req_fail(req, 400, "unknown target node '%s'", target);
-		return;
-	}
-	if (!store_is_up(mgr->store)) {
-		mig_req_fail(req, 503, "redis is unreachable");
-		return;
-	}
-	if (!mgr->loaded) {
-		mig_req_fail(req, 503, "past migrations are still loading");
-		return;
-	}
-	if ((m = mig_find_active(mgr, vm)) != NULL) {
-		mig_req_fail(req, 409, "VM '%s' already has an active "
-		    "migration '%s' (%s)", vm, m->rec.name,
-		    mig_state_name(m->rec.state));
-		return;
-	}
-	req->waiting = 1;	/* held until every probe is out */
-	for (i = 0; i < mgr->nnodes; i++) {
-		if (!mgr->nodes[i].up) {
-			req->down++;
-			continue;
-		}
-		p = xcalloc(1, sizeof *p);
-		p->req = req;
-		p->node = &mgr->nodes[i];
-		req->waiting++;
-		hv_dom_state(mgr->nodes[i].hv, vm, mig_req_state_done, p);
-	}
-	if (--req->waiting == 0)
-		mig_req_located(req);
+	if (up && !mgr->loaded && !mgr->loading)
+		mig_load_start(mgr);
 }
 
 /* Request an abort of migration NAME. */
@@ -1119,7 +1107,7 @@ mig_mgr_abort(struct mig_mgr *mgr, const char *name, char **cause)
 		    mig_state_name(m->rec.state));
 		return (409);
 	}
-	if (m->rec.state == MIG_COMPLETING) {
+	if (m->rec.state == MIG_COMPLETING || m->job_ended) {
 		xasprintf(cause, "migration '%s' is completing: too late to "
 		    "abort", name);
 		return (409);
@@ -1127,6 +1115,11 @@ mig_mgr_abort(struct mig_mgr *mgr, const char *name, char **cause)
 	if (m->facts.abort_requested) {
 		xasprintf(cause, "abort of migration '%s' already requested",
 		    name);
+		return (409);
+	}
+	if (m->facts.stop_reason != MIG_REASON_NONE) {
+		xasprintf(cause, "migration '%s' is already being stopped "
+		    "(%s)", name, mig_reason_name(m->facts.stop_reason));
 		return (409);
 	}
 	m->facts.abort_requested = 1;

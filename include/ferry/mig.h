@@ -79,9 +79,10 @@ void		 mig_mgr_store_changed(struct mig_mgr *, int);
 
 /*
  * Start migrating VM to TARGET (a node name).  CB(status, record, error)
- * runs once, later, on the loop: 201 created; 400 unknown target; 404 VM
- * not found; 409 one-node cluster, VM already on TARGET, or an active
- * migration exists; 503 Redis or the source host unreachable.
+ * runs exactly once, on the loop (before this returns when a check fails
+ * at once): 201 created; 400 unknown target; 404 VM
+ * not found; 409 one-node cluster, VM already on TARGET or paused, or an
+ * active migration exists; 503 Redis, the source or the target unreachable.
  */
 void		 mig_mgr_migrate(struct mig_mgr *, const char *,
 		     const char *, mig_reply_cb, void *);

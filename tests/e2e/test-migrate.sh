@@ -96,6 +96,21 @@ wait_phase "$name" final 60 || fail "$name did not end"
     fail "got $(mig_field "$name" .status.phase)/$(mig_field "$name" .status.reason)"
 assert_runs_on e2e-busy node-a
 
+echo "# ferryd killed (-9) mid-migration: the p2p job goes on; a new ferryd adopts and concludes it"
+ferryd_reload job_stats_interval=250 bandwidth_per_migration=10
+[ "$(api_migrate e2e-idle '{"targetNode":"node-a"}')" = 201 ] || fail "migrate refused: $(cat "$FERRY_TMP/body")"
+name=$(jq -r .metadata.name "$FERRY_TMP/body")
+wait_phase "$name" copying 30 || fail "$name never reached copying"
+kill -9 "$FERRYD_PID"; wait "$FERRYD_PID" 2>/dev/null || true; FERRYD_PID=
+ferryd_start
+grep -q "adopting a migration from an earlier run" "$FERRYD_LOG" || fail "no adoption logged"
+wait_for 10 grep -q "the job still runs on 'node-b'; watching it" "$FERRYD_LOG" ||
+    fail "the adopted job was not found running on the source"
+wait_phase "$name" final 90 || fail "$name did not end after adoption"
+[ "$(mig_field "$name" .status.phase)" = succeeded ] ||
+    fail "adopted migration ended $(mig_field "$name" .status.phase)/$(mig_field "$name" .status.reason): $(mig_field "$name" .status.message)"
+assert_runs_on e2e-idle node-a
+
 echo "# the VM can migrate again after all that (claims were released)"
 ferryd_reload job_stats_interval=250
 ctl migrate e2e-busy --to node-b --wait >/dev/null || fail "final migrate of e2e-busy failed"

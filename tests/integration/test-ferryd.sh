@@ -71,7 +71,7 @@ jq -e '.reasons[0] | test("not valid JSON")' "$tmp/body" >/dev/null || fail "no 
 [ "$(code -X POST -d '{"targetNode":"node-z"}' "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "unknown node"
 [ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/bad%20name/migrate")" = 400 ] || fail "bad vm name"
 [ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/vm1/migrate")" = 503 ] || fail "unreachable nodes not 503"
-jq -e '.error | test("not found on any reachable node")' "$tmp/body" >/dev/null || fail "503 reason: $(cat "$tmp/body")"
+jq -e '.error | test("target node .node-b. is not connected")' "$tmp/body" >/dev/null || fail "503 reason: $(cat "$tmp/body")"
 head -c 70000 /dev/zero | tr '\0' 'x' > "$tmp/big"
 [ "$(code -X POST --data-binary @"$tmp/big" "$srv/v1/vms/vm1/migrate")" = 413 ] || fail "oversized body not refused"
 [ "$(code "$srv/v1/migrations/nope")" = 404 ] || fail "unknown migration"

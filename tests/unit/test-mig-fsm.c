@@ -72,7 +72,9 @@ expect_to(enum mig_state s, enum mig_event e, int aborting, int stopping)
 		case MIG_EV_ADOPTED:
 			return (MIG_COMPLETING);
 		case MIG_EV_ON_TARGET: return (MIG_SUCCEEDED);
-		case MIG_EV_ON_SOURCE: return (MIG_FAILED);
+		case MIG_EV_ON_SOURCE:
+			/* An abort that lost the race to the switchover. */
+			return (aborting ? MIG_ABORTED : MIG_FAILED);
 		case MIG_EV_ON_NEITHER: return (MIG_FAILED);
 		default: return (-1);	/* abort is refused: too late */
 		}

@@ -1,0 +1,87 @@
+/*
+ * mig-priv.h: what mig.c (the migration machine) and mig-req.c (migrate
+ * requests) share.  Nothing outside those two files should need it.
+ */
+#ifndef FERRY_MIG_PRIV_H
+#define FERRY_MIG_PRIV_H
+
+#include <sys/queue.h>
+
+#include "ferry/hv.h"
+#include "ferry/log.h"
+#include "ferry/mig.h"
+#include "ferry/mig-timeout.h"
+
+/* One host as the manager sees it. */
+struct mig_node {
+	struct mig_mgr		*mgr;		/* owner */
+	char			*name;		/* config section name */
+	const struct config_node *cfg;		/* settings it started with */
+	struct hv_node		*hv;		/* connection */
+	int			 up;		/* connected now */
+};
+
+/* What the retry timer of a migration is waiting to do. */
+enum mig_retry {
+	MIG_RETRY_NONE,		/* nothing armed */
+	MIG_RETRY_SCHEDULE,	/* back in pending: try scheduling again */
+	MIG_RETRY_ABORT,	/* the abort call failed: call it again */
+	MIG_RETRY_PROBE,	/* ask the source about the job again */
+	MIG_RETRY_CONCLUDE,	/* ask both hosts where the VM runs again */
+};
+
+/* A migration: its record plus the runtime driving it. */
+struct mig {
+	struct mig_record	 rec;		/* what the API and Redis see */
+	struct mig_mgr		*mgr;		/* owner */
+	struct mig_fsm_facts	 facts;		/* what the guards read */
+	struct mig_progress	 progress;	/* for the timeouts */
+	struct event		*begin;		/* deferred first step */
+	struct event		*tick;		/* stats sampling + timeouts */
+	struct event		*retry;		/* one retry, of retry_kind */
+	enum mig_retry		 retry_kind;	/* what retry will do */
+	int			 backoff_ms;	/* next scheduling back-off */
+	int			 stats_busy;	/* a job-stats call in flight */
+	int			 job_running;	/* our migrate call is out */
+	int			 job_ended;	/* JOB_ENDED fired */
+	int			 job_ok;	/* the job reported success */
+	int			 lost;		/* the call returned a connection error */
+	int			 external;	/* watching a job we did not start */
+	int			 watching;	/* waiting for the source to answer */
+	int			 concluding;	/* where-is-the-VM probes out */
+	int			 probes;	/* outstanding dom_state calls */
+	int			 probe_error;	/* a probe failed */
+	int			 abort_tries;	/* failed abort calls so far */
+	enum hv_dom_state	 src_state;	/* probe answer from the source */
+	enum hv_dom_state	 dst_state;	/* probe answer from the target */
+	uint64_t		 wait_since;	/* monotonic ms: waiting for a host */
+	uint64_t		 undecided_since; /* monotonic ms: answers unclear */
+	uint64_t		 src_down_since; /* monotonic ms: source lost */
+	uint64_t		 job_end_ms;	/* monotonic ms: the job ended */
+	TAILQ_ENTRY(mig)	 entry;		/* in mgr->migs, oldest first */
+};
+TAILQ_HEAD(mig_list, mig);
+
+struct mig_mgr {
+	struct event_base	*base;		/* the loop */
+	const struct config	*cfg;		/* current configuration */
+	struct store		*store;		/* Redis */
+	struct workers		*workers;	/* for hypervisor calls */
+	const struct hv_ops	*ops;		/* hypervisor driver */
+	struct mig_node		*nodes;		/* one per [node] */
+	size_t			 nnodes;	/* entries in nodes */
+	struct mig_list		 migs;		/* every migration known */
+	struct event		*load_retry;	/* reading past records again */
+	int			 loaded;	/* past records read from Redis */
+	int			 loading;	/* a load is in flight */
+};
+
+struct mig_node	*mig_node_find(struct mig_mgr *, const char *);
+struct mig	*mig_find_active(struct mig_mgr *, const char *);
+struct mig	*mig_create(struct mig_mgr *, struct mig_record *);
+void		 mig_persist(struct mig *);
+void		 mig_log(struct mig *, enum log_level, enum mig_state,
+		     const char *);
+void		 mig_begin(struct mig *);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * mig-req.c: a migrate request, from the API to a new migration: check the
+ * cluster, find where the VM runs (asking every node), claim the VM in
+ * Redis so that it has one active migration cluster-wide, then create the
+ * migration and answer.
+ */
+
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ferry/config.h"
+#include "ferry/mig-priv.h"
+#include "ferry/store.h"
+#include "ferry/util.h"
+#include "ferry/xmalloc.h"
+
+/* A migrate request between its checks. */
+struct mig_req {
+	struct mig_mgr	*mgr;		/* the manager */
+	char		*vm;		/* VM to move */
+	char		*target;	/* node name */
+	char		*name;		/* migration name, once chosen */
+	char		*source;	/* where it runs, once found */
+	int		 found;		/* nodes running it */
+	int		 waiting;	/* dom_state answers outstanding */
+	int		 down;		/* nodes that could not answer */
+	int		 paused;	/* nodes where it is paused */
+	mig_reply_cb	 cb;		/* the answer goes here */
+	void		*arg;		/* for cb */
+};
+
+/* One node's part of locating a VM. */
+struct mig_req_probe {
+	struct mig_req	*req;		/* the request */
+	struct mig_node	*node;		/* the node asked */
+};
+
+/* Free a migrate request. */
+static void
+mig_req_free(struct mig_req *req)
+{
+	free(req->vm);
+	free(req->target);
+	free(req->name);
+	free(req->source);
+	free(req);
+}
+
+/* Finish a request with an error STATUS and message. */
+static void __attribute__((format(printf, 3, 4)))
+mig_req_fail(struct mig_req *req, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	req->cb(status, NULL, msg, req->arg);
+	free(msg);
+	mig_req_free(req);
+}
+
+/* The VM is claimed (or not): create the migration and answer. */
+static void
+mig_req_claimed(int rc, const char *holder, const char *err, void *arg)
+{
+	struct mig_req		*req = arg;
+	struct mig_mgr		*mgr = req->mgr;
+	struct mig_record	 rec;
+	struct mig		*m;
+	char			 uid[37];
+
+	if (rc < 0) {
+		/* The SET may have landed before the link broke. */
+		store_vm_release(mgr->store, req->vm, req->name);
+		mig_req_fail(req, 503, "cannot claim VM '%s': %s", req->vm,
+		    err);
+		return;
+	}
+	if (rc == 0) {
+		mig_req_fail(req, 409, "VM '%s' already has an active "
+		    "migration '%s'", req->vm, holder);
+		return;
+	}
+	if (mig_find_active(mgr, req->vm) != NULL) {
+		/* Raced with another request of ours; give the claim back. */
+		store_vm_release(mgr->store, req->vm, req->name);
+		mig_req_fail(req, 409, "VM '%s' already has an active "
+		    "migration", req->vm);
+		return;
+	}
+	memset(&rec, 0, sizeof rec);
+	util_uuid(uid);
+	rec.name = req->name;
+	req->name = NULL;
+	rec.uid = xstrdup(uid);
+	rec.vm = xstrdup(req->vm);
+	rec.source = xstrdup(req->source);
+	rec.target = xstrdup(req->target);
+	rec.trigger = xstrdup("manual");
+	rec.state = MIG_PENDING;
+	rec.created = util_wall_ms();
+	rec.transitions[0].state = MIG_PENDING;
+	rec.transitions[0].time = rec.created;
+	rec.ntransitions = 1;
+	m = mig_create(mgr, &rec);
+	mig_persist(m);
+	mig_log(m, LOG_LEVEL_INFO, MIG_PENDING, "migration created");
+	req->cb(201, &m->rec, NULL, req->arg);
+	mig_req_free(req);
+	mig_begin(m);
+}
+
+/* Every node has said whether it runs the VM. */
+static void
+mig_req_located(struct mig_req *req)
+{
+	struct mig_mgr	*mgr = req->mgr;
+	struct mig_node	*src;
+	char		 suffix[6];
+
+	if (req->found == 0) {
+		if (req->paused > 0)
+			mig_req_fail(req, 409, "VM '%s' is paused: only "
+			    "running VMs are live-migrated", req->vm);
+		else if (req->down > 0)
+			mig_req_fail(req, 503, "VM '%s' was not found on any "
+			    "reachable node (%d unreachable)", req->vm,
+			    req->down);
+		else
+			mig_req_fail(req, 404, "VM '%s' not found", req->vm);
+		return;
+	}
+	if (req->found > 1) {
+		mig_req_fail(req, 409, "VM '%s' runs on %d nodes", req->vm,
+		    req->found);
+		return;
+	}
+	if (strcmp(req->source, req->target) == 0) {
+		mig_req_fail(req, 409, "VM '%s' already runs on node '%s'",
+		    req->vm, req->target);
+		return;
+	}
+	src = mig_node_find(mgr, req->source);
+	if (src == NULL || !src->up) {
+		mig_req_fail(req, 503, "source node '%s' is not connected",
+		    req->source);
+		return;
+	}
+	if (!store_is_up(mgr->store)) {
+		mig_req_fail(req, 503, "redis is unreachable");
+		return;
+	}
+	util_random_suffix(suffix, sizeof suffix);
+	xasprintf(&req->name, "%s-%s", req->vm, suffix);
+	store_vm_claim(mgr->store, req->vm, req->name, mig_req_claimed, req);
+}
+
+/* A node answered whether it runs the VM. */
+static void
+mig_req_state_done(int rc, enum hv_dom_state st, const char *err, void *arg)
+{
+	struct mig_req_probe	*p = arg;
+	struct mig_req		*req = p->req;
+
+	if (rc != 0) {
+		log_warn("cannot ask node '%s' about VM '%s': %s",
+		    p->node->name, req->vm, err);
+		req->down++;
+	} else if (st == HV_DOM_RUNNING) {
+		req->found++;
+		free(req->source);
+		req->source = xstrdup(p->node->name);
+	} else if (st == HV_DOM_PAUSED)
+		req->paused++;
+	free(p);
+	if (--req->waiting == 0)
+		mig_req_located(req);
+}
+
+/* Start migrating VM to TARGET; CB answers (maybe before this returns). */
+void
+mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
+    mig_reply_cb cb, void *arg)
+{
+	struct mig_req		*req = xcalloc(1, sizeof *req);
+	struct mig_req_probe	*p;
+	struct mig_node		*dst;
+	struct mig		*m;
+	size_t			 i;
+
+	req->mgr = mgr;
+	req->vm = xstrdup(vm);
+	req->target = xstrdup(target);
+	req->cb = cb;
+	req->arg = arg;
+
+	if (mgr->nnodes < 2) {
+		mig_req_fail(req, 409, "the cluster has only one node");
+		return;
+	}
+	if ((dst = mig_node_find(mgr, target)) == NULL) {
+		mig_req_fail(req, 400, "unknown target node '%s'", target);
+		return;
+	}
+	if (!dst->up) {
+		mig_req_fail(req, 503, "target node '%s' is not connected",
+		    target);
+		return;
+	}
+	if (!store_is_up(mgr->store)) {
+		mig_req_fail(req, 503, "redis is unreachable");
+		return;
+	}
+	if (!mgr->loaded) {
+		mig_req_fail(req, 503, "past migrations are still loading");
+		return;
+	}
+	if ((m = mig_find_active(mgr, vm)) != NULL) {
+		mig_req_fail(req, 409, "VM '%s' already has an active "
+		    "migration '%s' (%s)", vm, m->rec.name,
+		    mig_state_name(m->rec.state));
+		return;
+	}
+	req->waiting = 1;	/* held until every probe is out */
+	for (i = 0; i < mgr->nnodes; i++) {
+		if (!mgr->nodes[i].up) {
+			req->down++;
+			continue;
+		}
+		p = xcalloc(1, sizeof *p);
+		p->req = req;
+		p->node = &mgr->nodes[i];
+		req->waiting++;
+		hv_dom_state(mgr->nodes[i].hv, vm, mig_req_state_done, p);
+	}
+	if (--req->waiting == 0)
+		mig_req_located(req);
+}
