@@ -650,20 +650,30 @@ mig_conclude_judge(struct mig *m)
 	mig_retry_in(m, MIG_RETRY_CONCLUDE, MIG_CONCLUDE_RETRY_MS);
 }
 
+/* One host answered a conclusion probe: note it in *OUT; judge after both. */
+static void
+mig_probe_answer(struct mig *m, int rc, enum hv_dom_state st,
+    const char *err, const char *role, const char *node,
+    enum hv_dom_state *out)
+{
+	if (rc != 0) {
+		m->probe_error = 1;
+		log_warn("migration '%s': cannot ask %s '%s': %s",
+		    m->rec.name, role, node, err);
+	}
+	*out = st;
+	if (--m->probes == 0)
+		mig_conclude_judge(m);
+}
+
 /* The source answered a conclusion probe. */
 static void
 mig_probe_src_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
-	if (rc != 0) {
-		m->probe_error = 1;
-		log_warn("migration '%s': cannot ask source '%s': %s",
-		    m->rec.name, m->rec.source, err);
-	}
-	m->src_state = st;
-	if (--m->probes == 0)
-		mig_conclude_judge(m);
+	mig_probe_answer(m, rc, st, err, "source", m->rec.source,
+	    &m->src_state);
 }
 
 /* The target answered a conclusion probe. */
@@ -672,14 +682,8 @@ mig_probe_dst_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
-	if (rc != 0) {
-		m->probe_error = 1;
-		log_warn("migration '%s': cannot ask target '%s': %s",
-		    m->rec.name, m->rec.target, err);
-	}
-	m->dst_state = st;
-	if (--m->probes == 0)
-		mig_conclude_judge(m);
+	mig_probe_answer(m, rc, st, err, "target", m->rec.target,
+	    &m->dst_state);
 }
 
 /* Ask both hosts where M's VM runs (action CONCLUDE): verified, not assumed. */
