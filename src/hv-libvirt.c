@@ -125,6 +125,9 @@ enum hv_libvirt_kind {
 	HV_LIBVIRT_JOB_STATS,	/* virDomainGetJobStats */
 	HV_LIBVIRT_JOB_ABORT,	/* virDomainAbortJob */
 	HV_LIBVIRT_DOM_STATE,	/* virDomainLookupByName + virDomainGetState */
+	HV_LIBVIRT_LIST,	/* virConnectListAllDomains + XML of each */
+	HV_LIBVIRT_HOST,	/* capabilities, domain capabilities, memory */
+	HV_LIBVIRT_COMPARE,	/* virConnectCompareHypervisorCPU */
 };
 
 /* One call of the interface, from the loop to a worker and back. */
@@ -148,6 +151,14 @@ struct hv_libvirt_call {
 	char			*error;		/* result: message if -1 */
 	struct hv_job_stats	 stats;		/* result: job_stats */
 	enum hv_dom_state	 dom_state;	/* result: dom_state */
+	hv_domains_cb		 domains_cb;	/* list_domains */
+	hv_host_cb		 host_cb;	/* host_info */
+	hv_compare_cb		 compare_cb;	/* compare_cpu */
+	char			*cpu_xml;	/* compare: the CPU asked about */
+	struct hv_domain	*domains;	/* result: list_domains */
+	size_t			 ndomains;
+	struct hv_host		 host;		/* result: host_info */
+	int			 compatible;	/* result: compare_cpu */
 	TAILQ_ENTRY(hv_libvirt_call) entry;	/* in failing or running */
 };
 
@@ -711,6 +722,7 @@ static void
 hv_libvirt_call_free(struct hv_libvirt_call *call)
 {
 	struct hv_node	*node = call->node;
+	size_t		 i;
 
 	if (call->deadline != NULL)
 		event_free(call->deadline);
@@ -718,6 +730,14 @@ hv_libvirt_call_free(struct hv_libvirt_call *call)
 	free(call->dconnuri);
 	free(call->uri);
 	free(call->error);
+	free(call->cpu_xml);
+	for (i = 0; i < call->ndomains; i++) {
+		free(call->domains[i].name);
+		free(call->domains[i].xml);
+	}
+	free(call->domains);
+	free(call->host.caps_xml);
+	free(call->host.domcaps_xml);
 	free(call);
 	hv_libvirt_node_unref(node);
 }
@@ -782,6 +802,17 @@ hv_libvirt_call_answer(struct hv_libvirt_call *call, int rc, const char *error)
 		break;
 	case HV_LIBVIRT_DOM_STATE:
 		call->state_cb(rc, call->dom_state, error, call->arg);
+		break;
+	case HV_LIBVIRT_LIST:
+		call->domains_cb(rc, call->domains, rc == 0 ? call->ndomains :
+		    0, error, call->arg);
+		break;
+	case HV_LIBVIRT_HOST:
+		call->host_cb(rc, rc == 0 ? &call->host : NULL, error,
+		    call->arg);
+		break;
+	case HV_LIBVIRT_COMPARE:
+		call->compare_cb(rc, call->compatible, error, call->arg);
 		break;
 	}
 }
@@ -858,6 +889,22 @@ hv_libvirt_call_job_stats(struct hv_libvirt_call *call, virDomainPtr dom)
 	return (0);
 }
 
+/* Map libvirt's domain state to ours. */
+static enum hv_dom_state
+hv_libvirt_state_map(int state)
+{
+	switch (state) {
+	case VIR_DOMAIN_RUNNING:
+		return (HV_DOM_RUNNING);
+	case VIR_DOMAIN_PAUSED:
+		return (HV_DOM_PAUSED);
+	case VIR_DOMAIN_SHUTOFF:
+		return (HV_DOM_SHUTOFF);
+	default:
+		return (HV_DOM_OTHER);
+	}
+}
+
 /* Read the domain's state and map it to ours (worker). */
 static int
 hv_libvirt_call_dom_state(struct hv_libvirt_call *call, virDomainPtr dom)
@@ -866,20 +913,74 @@ hv_libvirt_call_dom_state(struct hv_libvirt_call *call, virDomainPtr dom)
 
 	if (virDomainGetState(dom, &state, &reason, 0) < 0)
 		return (-1);
-	switch (state) {
-	case VIR_DOMAIN_RUNNING:
-		call->dom_state = HV_DOM_RUNNING;
-		break;
-	case VIR_DOMAIN_PAUSED:
-		call->dom_state = HV_DOM_PAUSED;
-		break;
-	case VIR_DOMAIN_SHUTOFF:
-		call->dom_state = HV_DOM_SHUTOFF;
-		break;
-	default:
-		call->dom_state = HV_DOM_OTHER;
-		break;
+	call->dom_state = hv_libvirt_state_map(state);
+	return (0);
+}
+
+/* Every domain with its state and XML (worker). */
+static int
+hv_libvirt_call_list(struct hv_libvirt_call *call)
+{
+	virDomainPtr		*doms = NULL;
+	struct hv_domain	*d;
+	int			 n, i, state, reason;
+
+	if ((n = virConnectListAllDomains(call->conn, &doms, 0)) < 0)
+		return (-1);
+	call->domains = xcalloc((size_t)n, sizeof *call->domains);
+	for (i = 0; i < n; i++) {
+		d = &call->domains[call->ndomains];
+		/* A domain may vanish while we look: skip it. */
+		if (virDomainGetState(doms[i], &state, &reason, 0) < 0)
+			continue;
+		if ((d->xml = virDomainGetXMLDesc(doms[i], 0)) == NULL)
+			continue;
+		d->name = xstrdup(virDomainGetName(doms[i]));
+		d->state = hv_libvirt_state_map(state);
+		call->ndomains++;
 	}
+	for (i = 0; i < n; i++)
+		virDomainFree(doms[i]);
+	free(doms);
+	return (0);
+}
+
+/*
+ * The domain type this host runs guests with: "kvm" if its capabilities
+ * offer it, else "qemu" (TCG).  Worker.
+ */
+static const char *
+hv_libvirt_virttype(virConnectPtr conn)
+{
+	char		*caps = virConnectGetCapabilities(conn);
+	const char	*type = "qemu";
+
+	if (caps != NULL && strstr(caps, "<domain type='kvm'") != NULL)
+		type = "kvm";
+	free(caps);
+	return (type);
+}
+
+/* Capabilities, domain capabilities, memory and CPUs (worker). */
+static int
+hv_libvirt_call_host(struct hv_libvirt_call *call)
+{
+	virNodeInfo		 info;
+	unsigned long long	 free_bytes;
+
+	if ((call->host.caps_xml = virConnectGetCapabilities(call->conn)) ==
+	    NULL)
+		return (-1);
+	/* Optional: drivers without it (test://) still have a host. */
+	call->host.domcaps_xml = virConnectGetDomainCapabilities(call->conn,
+	    NULL, NULL, NULL, hv_libvirt_virttype(call->conn), 0);
+	if (virNodeGetInfo(call->conn, &info) < 0)
+		return (-1);
+	call->host.memory_kib = info.memory;
+	call->host.cpus = info.cpus;
+	if ((free_bytes = virNodeGetFreeMemory(call->conn)) == 0)
+		return (-1);
+	call->host.free_kib = free_bytes / 1024;
 	return (0);
 }
 
@@ -897,6 +998,24 @@ hv_libvirt_call_work(void *arg)
 	 */
 	if (__atomic_load_n(&call->expired, __ATOMIC_ACQUIRE))
 		goto out;
+	switch (call->kind) {
+	case HV_LIBVIRT_LIST:
+		rc = hv_libvirt_call_list(call);
+		goto out;
+	case HV_LIBVIRT_HOST:
+		rc = hv_libvirt_call_host(call);
+		goto out;
+	case HV_LIBVIRT_COMPARE:
+		rc = virConnectCompareHypervisorCPU(call->conn, NULL, NULL,
+		    NULL, hv_libvirt_virttype(call->conn), call->cpu_xml, 0);
+		if (rc >= 0) {
+			call->compatible = (rc != VIR_CPU_COMPARE_INCOMPATIBLE);
+			rc = 0;
+		}
+		goto out;
+	default:
+		break;
+	}
 	if ((dom = virDomainLookupByName(call->conn, call->vm)) == NULL) {
 		if (call->kind == HV_LIBVIRT_DOM_STATE &&
 		    virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
@@ -916,6 +1035,10 @@ hv_libvirt_call_work(void *arg)
 	case HV_LIBVIRT_JOB_ABORT:
 		rc = virDomainAbortJob(dom);
 		break;
+	case HV_LIBVIRT_LIST:
+	case HV_LIBVIRT_HOST:
+	case HV_LIBVIRT_COMPARE:
+		break;		/* handled above */
 	case HV_LIBVIRT_DOM_STATE:
 		rc = hv_libvirt_call_dom_state(call, dom);
 		/* Undefined between the lookup and the question. */
@@ -1065,6 +1188,41 @@ hv_libvirt_dom_state(struct hv_node *node, const char *vm, hv_state_cb cb,
 	hv_libvirt_call_start(node, call);
 }
 
+/* Every domain of the node, with state and XML. */
+static void
+hv_libvirt_list_domains(struct hv_node *node, hv_domains_cb cb, void *arg)
+{
+	struct hv_libvirt_call	*call;
+
+	call = hv_libvirt_call_create(HV_LIBVIRT_LIST, "", arg);
+	call->domains_cb = cb;
+	hv_libvirt_call_start(node, call);
+}
+
+/* What the node says of itself. */
+static void
+hv_libvirt_host_info(struct hv_node *node, hv_host_cb cb, void *arg)
+{
+	struct hv_libvirt_call	*call;
+
+	call = hv_libvirt_call_create(HV_LIBVIRT_HOST, "", arg);
+	call->host_cb = cb;
+	hv_libvirt_call_start(node, call);
+}
+
+/* Can the node's hypervisor run CPU_XML? */
+static void
+hv_libvirt_compare_cpu(struct hv_node *node, const char *cpu_xml,
+    hv_compare_cb cb, void *arg)
+{
+	struct hv_libvirt_call	*call;
+
+	call = hv_libvirt_call_create(HV_LIBVIRT_COMPARE, "", arg);
+	call->compare_cb = cb;
+	call->cpu_xml = xstrdup(cpu_xml);
+	hv_libvirt_call_start(node, call);
+}
+
 const struct hv_ops hv_libvirt_ops = {
 	.name = "libvirt",
 	.node_create = hv_libvirt_node_create,
@@ -1074,4 +1232,7 @@ const struct hv_ops hv_libvirt_ops = {
 	.job_stats = hv_libvirt_job_stats,
 	.job_abort = hv_libvirt_job_abort,
 	.dom_state = hv_libvirt_dom_state,
+	.list_domains = hv_libvirt_list_domains,
+	.host_info = hv_libvirt_host_info,
+	.compare_cpu = hv_libvirt_compare_cpu,
 };

@@ -102,6 +102,28 @@ hv_dom_state(struct hv_node *node, const char *vm, hv_state_cb cb, void *arg)
 	HV_HEAD(node)->ops->dom_state(node, vm, cb, arg);
 }
 
+/* List every domain of NODE. */
+void
+hv_list_domains(struct hv_node *node, hv_domains_cb cb, void *arg)
+{
+	HV_HEAD(node)->ops->list_domains(node, cb, arg);
+}
+
+/* What NODE says of itself. */
+void
+hv_host_info(struct hv_node *node, hv_host_cb cb, void *arg)
+{
+	HV_HEAD(node)->ops->host_info(node, cb, arg);
+}
+
+/* Can NODE run CPU_XML? */
+void
+hv_compare_cpu(struct hv_node *node, const char *cpu_xml, hv_compare_cb cb,
+    void *arg)
+{
+	HV_HEAD(node)->ops->compare_cpu(node, cpu_xml, cb, arg);
+}
+
 /* Name of a domain state, for logs and JSON. */
 const char *
 hv_dom_state_name(enum hv_dom_state state)

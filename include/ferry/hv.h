@@ -12,6 +12,7 @@
 #ifndef FERRY_HV_H
 #define FERRY_HV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -89,7 +90,28 @@ struct hv_node_params {
 	int		 reconnect_max;		/* s, cap of reconnect backoff */
 };
 
+/* One domain of a host, for the inventory. */
+struct hv_domain {
+	char			*name;	/* domain name */
+	enum hv_dom_state	 state;	/* where it stands */
+	char			*xml;	/* its XML (virDomainGetXMLDesc) */
+};
+
+/* What a host says of itself, for the inventory. */
+struct hv_host {
+	char		*caps_xml;	/* virConnectGetCapabilities */
+	char		*domcaps_xml;	/* virConnectGetDomainCapabilities */
+	uint64_t	 memory_kib;	/* virNodeGetInfo memory */
+	unsigned int	 cpus;		/* virNodeGetInfo cpus */
+	uint64_t	 free_kib;	/* virNodeGetFreeMemory */
+};
+
 typedef void (*hv_done_cb)(int, const char *, void *);
+typedef void (*hv_domains_cb)(int, const struct hv_domain *, size_t,
+	    const char *, void *);
+typedef void (*hv_host_cb)(int, const struct hv_host *, const char *,
+	    void *);
+typedef void (*hv_compare_cb)(int, int, const char *, void *);
 typedef void (*hv_stats_cb)(int, const struct hv_job_stats *, const char *,
 	    void *);
 typedef void (*hv_state_cb)(int, enum hv_dom_state, const char *, void *);
@@ -111,6 +133,11 @@ struct hv_ops {
 			    hv_done_cb, void *);
 	void		 (*dom_state)(struct hv_node *, const char *,
 			    hv_state_cb, void *);
+	void		 (*list_domains)(struct hv_node *, hv_domains_cb,
+			    void *);
+	void		 (*host_info)(struct hv_node *, hv_host_cb, void *);
+	void		 (*compare_cpu)(struct hv_node *, const char *,
+			    hv_compare_cb, void *);
 };
 
 extern const struct hv_ops hv_libvirt_ops;
@@ -144,6 +171,19 @@ void	 hv_job_abort(struct hv_node *, const char *, hv_done_cb, void *);
 
 /* Where VM stands on this node (rc 0 with HV_DOM_ABSENT if unknown there). */
 void	 hv_dom_state(struct hv_node *, const char *, hv_state_cb, void *);
+
+/* Every domain of the node with its state and XML. */
+void	 hv_list_domains(struct hv_node *, hv_domains_cb, void *);
+
+/* The node's capabilities, domain capabilities, memory and CPUs. */
+void	 hv_host_info(struct hv_node *, hv_host_cb, void *);
+
+/*
+ * Can the node's hypervisor run CPU_XML (a <cpu> element)?  CB gets rc 0
+ * and 1 (identical or superset) or 0 (incompatible), or rc -1.
+ */
+void	 hv_compare_cpu(struct hv_node *, const char *, hv_compare_cb,
+	     void *);
 
 const char	*hv_dom_state_name(enum hv_dom_state);
 const char	*hv_event_name(enum hv_event);

@@ -576,6 +576,111 @@ hv_dom_state__test_driver__running_and_absent(void **state)
 	node_finish(node, w);
 }
 
+/* What an inventory call answered. */
+struct inv_answer {
+	int		calls;		/* callbacks run */
+	int		rc;		/* last rc */
+	int		off_loop;	/* callbacks off the loop thread */
+	size_t		ndomains;	/* list_domains */
+	int		test_running;	/* "test" listed as running */
+	int		test_xml;	/* its XML names it */
+	int		has_caps;	/* host_info: capabilities XML */
+	int		has_domcaps;	/* host_info: domain capabilities XML */
+	uint64_t	memory_kib;	/* host_info */
+	uint64_t	free_kib;
+	unsigned int	cpus;
+	char		msg[256];	/* last error */
+};
+
+/* hv_domains_cb for tests. */
+static void
+inv_domains_cb(int rc, const struct hv_domain *d, size_t n, const char *msg,
+    void *arg)
+{
+	struct inv_answer	*a = arg;
+	size_t			 i;
+
+	a->calls++;
+	a->rc = rc;
+	a->ndomains = n;
+	if (!pthread_equal(pthread_self(), loop_thread))
+		a->off_loop++;
+	for (i = 0; i < n; i++) {
+		if (strcmp(d[i].name, "test") != 0)
+			continue;
+		a->test_running = (d[i].state == HV_DOM_RUNNING);
+		a->test_xml = (strstr(d[i].xml, "<name>test</name>") != NULL);
+	}
+	snprintf(a->msg, sizeof a->msg, "%s", msg != NULL ? msg : "");
+}
+
+/* hv_host_cb for tests. */
+static void
+inv_host_cb(int rc, const struct hv_host *h, const char *msg, void *arg)
+{
+	struct inv_answer	*a = arg;
+
+	a->calls++;
+	a->rc = rc;
+	if (h != NULL) {
+		a->has_caps = (h->caps_xml != NULL &&
+		    strstr(h->caps_xml, "<capabilities>") != NULL);
+		a->has_domcaps = (h->domcaps_xml != NULL);
+		a->memory_kib = h->memory_kib;
+		a->free_kib = h->free_kib;
+		a->cpus = h->cpus;
+	}
+	snprintf(a->msg, sizeof a->msg, "%s", msg != NULL ? msg : "");
+}
+
+/* hv_compare_cb for tests. */
+static void
+inv_compare_cb(int rc, int compatible, const char *msg, void *arg)
+{
+	struct inv_answer	*a = arg;
+
+	a->calls++;
+	a->rc = rc;
+	snprintf(a->msg, sizeof a->msg, "%s", msg != NULL ? msg : "");
+}
+
+static void
+hv_inventory__test_driver__domains_and_host(void **state)
+{
+	struct workers		*w = workers_create(base, 2);
+	struct owner		 o = { 0 };
+	struct inv_answer	 dom = { 0 }, host = { 0 }, cmp = { 0 };
+	struct hv_node		*node;
+
+	node = node_create(w, "n1", TEST_URI, &o);
+	run_until(&o.ups, 1, 5000);
+
+	hv_list_domains(node, inv_domains_cb, &dom);
+	hv_host_info(node, inv_host_cb, &host);
+	hv_compare_cpu(node, "<cpu><model>qemu64</model></cpu>",
+	    inv_compare_cb, &cmp);
+	run_until(&dom.calls, 1, 5000);
+	run_until(&host.calls, 1, 5000);
+	run_until(&cmp.calls, 1, 5000);
+
+	assert_int_equal(dom.rc, 0);
+	assert_true(dom.ndomains >= 1);
+	assert_true(dom.test_running);
+	assert_true(dom.test_xml);
+	assert_int_equal(dom.off_loop, 0);
+	/* The test driver has capabilities but no domain capabilities. */
+	assert_int_equal(host.rc, 0);
+	assert_true(host.has_caps);
+	assert_false(host.has_domcaps);
+	assert_true(host.memory_kib > 0);
+	assert_true(host.free_kib > 0);
+	assert_true(host.cpus > 0);
+	assert_int_equal(cmp.rc, -1);
+	assert_non_null(strstr(cmp.msg, "not supported"));
+
+	node_finish(node, w);
+}
+
 static void
 hv_job_stats__test_driver__fails_with_libvirt_message(void **state)
 {
@@ -1041,6 +1146,7 @@ main(void)
 		    virt_event__test_driver_lifecycle__events_arrive_through_loop),
 		cmocka_unit_test(hv_node_create__test_driver__comes_up_on_loop),
 		cmocka_unit_test(hv_dom_state__test_driver__running_and_absent),
+		cmocka_unit_test(hv_inventory__test_driver__domains_and_host),
 		cmocka_unit_test(
 		    hv_job_stats__test_driver__fails_with_libvirt_message),
 		cmocka_unit_test(
