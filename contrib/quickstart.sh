@@ -44,7 +44,7 @@ demo() {
 		printf '[ferryd]\nlisten_port = %s\nlog_format = text\n' "$port"
 		printf '[redis]\nredis_port = %s\n' "$rport"
 		printf '[migration]\nbandwidth_per_migration = 20\njob_stats_interval = 250\n'
-		bash "$LAB_SH" conf
+		bash "$LAB_SH" conf "virt_type = qemu"
 	} > "$conf"
 	say "ferryd configuration ($conf)"
 	cat "$conf"

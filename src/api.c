@@ -43,6 +43,7 @@ api_reply(struct evhttp_request *req, int status, const char *body)
 	case 404: reason = "Not Found"; break;
 	case 405: reason = "Method Not Allowed"; break;
 	case 409: reason = "Conflict"; break;
+	case 422: reason = "Unprocessable Entity"; break;
 	case 413: reason = "Payload Too Large"; break;
 	case 503: reason = "Service Unavailable"; break;
 	default: reason = "Error"; break;
@@ -121,14 +122,18 @@ out:
 /* A migrate request finished its checks. */
 static void
 api_migrate_done(int status, const struct mig_record *rec, const char *err,
-    void *arg)
+    const char *const *reasons, size_t nreasons, void *arg)
 {
 	struct evhttp_request	*req = arg;
+	char			*body;
 
-	if (rec != NULL)
+	if (rec != NULL) {
 		api_reply_mig(req, status, rec);
-	else
-		api_error(req, status, err, NULL);
+		return;
+	}
+	body = mig_json_error(err, reasons, nreasons);
+	api_reply(req, status, body);
+	free(body);
 }
 
 /* POST /v1/vms/NAME/migrate */
@@ -173,6 +178,25 @@ api_migration_abort(struct api *api, struct evhttp_request *req,
 	else
 		api_error(req, status, cause, NULL);
 	free(cause);
+}
+
+/* GET /v1/nodes[/NAME], GET /v1/vms[/NAME] */
+static void
+api_inventory(struct api *api, struct evhttp_request *req, const char *what,
+    const char *name)
+{
+	char	*json;
+	int	 nodes = (strcmp(what, "nodes") == 0);
+
+	json = nodes ? mig_mgr_nodes_json(api->mgr, name) :
+	    mig_mgr_vms_json(api->mgr, name);
+	if (json == NULL) {
+		api_error(req, 404, nodes ? "node not found" : "VM not found",
+		    name);
+		return;
+	}
+	api_reply(req, 200, json);
+	free(json);
 }
 
 /* GET /healthz: redis and every node's connection. */
@@ -244,6 +268,10 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		/* Not knowing a migration yet is not "it does not exist". */
 		api_error(req, 503, "past migrations are not loaded yet "
 		    "(is redis reachable?)", NULL);
+	else if (n >= 2 && n <= 3 && strcmp(parts[0], "v1") == 0 &&
+	    (strcmp(parts[1], "nodes") == 0 || strcmp(parts[1], "vms") == 0) &&
+	    get)
+		api_inventory(api, req, parts[1], n == 3 ? parts[2] : NULL);
 	else if (n == 1 && strcmp(parts[0], "healthz") == 0 && get)
 		api_healthz(api, req);
 	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&

@@ -20,6 +20,20 @@ static const char *const config_log_formats[] = {
 	"auto", "json", "text", NULL
 };
 
+/* Access modes of a storage class, spelled as KubeVirt spells them. */
+static const char *const config_access_modes[] = {
+	"ReadWriteMany", "ReadWriteOnce", NULL
+};
+
+/* Kinds of storage class. */
+static const char *const config_virt_types[] = {
+	"auto", "kvm", "qemu", NULL
+};
+
+static const char *const config_storage_kinds[] = {
+	"volume", "containerDisk", NULL
+};
+
 const struct config_section_entry config_sections[] = {
 	[CONFIG_SECTION_FERRYD] = {
 		.name = "ferryd",
@@ -35,7 +49,15 @@ const struct config_section_entry config_sections[] = {
 	},
 	[CONFIG_SECTION_NODE] = {
 		.name = "node",
-		.help = "One [node NAME] section per hypervisor host."
+		.help = "One [node NAME] section per hypervisor host.",
+		.named = 1
+	},
+	[CONFIG_SECTION_STORAGE] = {
+		.name = "storage",
+		.help = "One [storage NAME] section per storage class: how the "
+		    "disks under its paths or in its pools may be shared "
+		    "between hosts.",
+		.named = 1
 	},
 };
 const size_t config_sections_size = nitems(config_sections);
@@ -115,6 +137,17 @@ const struct config_option config_table[] = {
 	  .help = "Longest wait in seconds between attempts to reconnect to "
 	      "a hypervisor.",
 	  .offset = offsetof(struct config, reconnect_max)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "inventory_interval",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 3600,
+	  .default_num = 30,
+	  .help = "Seconds between full refreshes of the inventory of VMs and "
+	      "nodes (domain events refresh it in between).",
+	  .offset = offsetof(struct config, inventory_interval)
 	},
 
 	/* [redis] */
@@ -223,6 +256,38 @@ const struct config_option config_table[] = {
 	      "before it ends failed with ConnectionLost.",
 	  .offset = offsetof(struct config, unreachable_timeout)
 	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "cpu_model",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_RELOAD|CONFIG_NAME,
+	  .default_str = "",
+	  .help = "Cluster-wide CPU model of VMs that name none, a libvirt "
+	      "model name such as Skylake-Client-IBRS; empty means "
+	      "host-model.",
+	  .offset = offsetof(struct config, cpu_model)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "memory_headroom",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 0,
+	  .max = 1048576,
+	  .default_num = 256,
+	  .help = "MiB of memory a target must still have free after it "
+	      "takes a VM, counting migrations already heading there.",
+	  .offset = offsetof(struct config, memory_headroom)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "unschedulable_timeout",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 86400,
+	  .default_num = 300,
+	  .help = "Seconds a migration waits in pending for a target that "
+	      "fits before it ends failed with Unschedulable.",
+	  .offset = offsetof(struct config, unschedulable_timeout)
+	},
 
 	/* [node NAME]; any change to a node needs a restart. */
 	{ .section = CONFIG_SECTION_NODE,
@@ -250,6 +315,107 @@ const struct config_option config_table[] = {
 	  .help = "Host or address on the migration network that guest "
 	      "memory is sent to; default: libvirt chooses.",
 	  .offset = offsetof(struct config_node, migration_address)
+	},
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "virt_type",
+	  .type = CONFIG_CHOICE,
+	  .default_str = "auto",
+	  .choices = config_virt_types,
+	  .example = "auto",
+	  .help = "Domain type the node's VMs run with, for its CPU labels "
+	      "and CPU checks: kvm, qemu (TCG), or auto (kvm if the host "
+	      "offers it).",
+	  .offset = offsetof(struct config_node, virt_type)
+	},
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "labels",
+	  .type = CONFIG_LIST,
+	  .flags = CONFIG_LABEL,
+	  .example = "topology.example.com/rack=r12, ssd=",
+	  .help = "Labels of this node as key=value, added to those computed "
+	      "from its CPUs; VM node selectors match them.  A key is "
+	      "letters, digits, '.', '_', '/' or '-', a value the same or "
+	      "empty.",
+	  .offset = offsetof(struct config_node, labels)
+	},
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "networks",
+	  .type = CONFIG_LIST,
+	  .flags = CONFIG_NAME,
+	  .example = "mgmt, vlan100",
+	  .help = "Networks VMs can attach to on this node; a VM goes only "
+	      "where all its networks are.",
+	  .offset = offsetof(struct config_node, networks)
+	},
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "cpu_manager",
+	  .type = CONFIG_BOOL,
+	  .default_num = 0,
+	  .example = "true",
+	  .help = "This node runs VMs with pinned vCPUs (the CPU manager of "
+	      "KubeVirt).",
+	  .offset = offsetof(struct config_node, cpu_manager)
+	},
+	{ .section = CONFIG_SECTION_NODE,
+	  .name = "schedulable",
+	  .type = CONFIG_BOOL,
+	  .default_num = 1,
+	  .example = "false",
+	  .help = "false cordons the node: no migration picks it as target.",
+	  .offset = offsetof(struct config_node, schedulable)
+	},
+
+	/* [storage NAME]; reloadable, the rules read it afresh. */
+	{ .section = CONFIG_SECTION_STORAGE,
+	  .name = "paths",
+	  .type = CONFIG_LIST,
+	  .flags = CONFIG_RELOAD|CONFIG_PATH,
+	  .example = "/srv/nfs/vms",
+	  .help = "Absolute path prefixes: a disk whose source starts with "
+	      "one is of this class.",
+	  .offset = offsetof(struct config_storage, paths)
+	},
+	{ .section = CONFIG_SECTION_STORAGE,
+	  .name = "pools",
+	  .type = CONFIG_LIST,
+	  .flags = CONFIG_RELOAD,
+	  .example = "nfs-vms",
+	  .help = "libvirt storage pools whose volumes are of this class.",
+	  .offset = offsetof(struct config_storage, pools)
+	},
+	{ .section = CONFIG_SECTION_STORAGE,
+	  .name = "access_mode",
+	  .type = CONFIG_CHOICE,
+	  .flags = CONFIG_RELOAD,
+	  .default_str = "ReadWriteOnce",
+	  .choices = config_access_modes,
+	  .example = "ReadWriteMany",
+	  .help = "ReadWriteMany if every host reaches the same disk (shared "
+	      "storage, needed for live migration).",
+	  .offset = offsetof(struct config_storage, access_mode)
+	},
+	{ .section = CONFIG_SECTION_STORAGE,
+	  .name = "replicas",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 64,
+	  .default_num = 1,
+	  .example = "3",
+	  .help = "Copies the storage keeps of each volume; a VM on storage "
+	      "with one replica is not live-migratable.",
+	  .offset = offsetof(struct config_storage, replicas)
+	},
+	{ .section = CONFIG_SECTION_STORAGE,
+	  .name = "kind",
+	  .type = CONFIG_CHOICE,
+	  .flags = CONFIG_RELOAD,
+	  .default_str = "volume",
+	  .choices = config_storage_kinds,
+	  .example = "volume",
+	  .help = "containerDisk for ephemeral disk images made from a "
+	      "container image; a VM with one is not live-migratable.",
+	  .offset = offsetof(struct config_storage, kind)
 	},
 };
 const size_t config_table_size = nitems(config_table);

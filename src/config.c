@@ -1,8 +1,8 @@
 /*
  * config.c: read, check and compare ferryd's configuration file.  Every
  * rule comes from the option table in config-table.c; this file only knows
- * the INI syntax.  Errors are collected, one line each, and reported
- * together so that one run shows everything wrong with a file.
+ * the INI syntax, lists and booleans.  Errors are collected, one line each,
+ * and reported together so that one run shows everything wrong with a file.
  */
 
 #include <sys/types.h>
@@ -32,9 +32,15 @@ struct config_parse {
 						   options until the next one */
 	size_t			 node;		/* index of the current node in
 						   config->nodes */
-	int			 too_many;	/* the node limit was reported */
+	size_t			 storage;	/* index of the current storage
+						   section in config->storage */
+	int			 too_many_nodes; /* the node limit was reported */
+	int			 too_many_storage; /* the storage limit was
+						   reported */
 	u_int			*set_line;	/* per table row: line that set
 						   it in this section, or 0 */
+	int			*invalid;	/* per table row: set in this
+						   section to a refused value */
 	char			*cause;		/* errors so far, one a line */
 	u_int			 nerrors;	/* errors found, also those past
 						   CONFIG_ERRORS_MAX */
@@ -43,11 +49,35 @@ struct config_parse {
 static void	config_error(struct config_parse *, u_int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 
-/* Where option O lives in BASE (a struct config or struct config_node). */
+/* A word of a boolean option and the value it stands for. */
+struct config_bool_word {
+	const char	*word;		/* as written in the file */
+	int		 value;		/* 1 or 0 */
+};
+
+/* Words a boolean option accepts. */
+static const struct config_bool_word config_bool_words[] = {
+	{ "true", 1 }, { "false", 0 },
+	{ "yes", 1 }, { "no", 0 },
+	{ "on", 1 }, { "off", 0 },
+	{ "1", 1 }, { "0", 0 },
+};
+
+/*
+ * Where option O lives in BASE (a struct config, struct config_node or
+ * struct config_storage).
+ */
 static void *
 config_field(const void *base, const struct config_option *o)
 {
 	return ((char *)base + o->offset);
+}
+
+/* Is SECTION one that takes a NAME and may repeat? */
+static int
+config_section_named(enum config_section section)
+{
+	return (config_sections[section].named);
 }
 
 /*
@@ -211,6 +241,7 @@ config_set_default(void *base, const struct config_option *o)
 {
 	switch (o->type) {
 	case CONFIG_INT:
+	case CONFIG_BOOL:
 		*(int *)config_field(base, o) = o->default_num;
 		break;
 	case CONFIG_STRING:
@@ -218,10 +249,83 @@ config_set_default(void *base, const struct config_option *o)
 		if (o->default_str != NULL)
 			*(char **)config_field(base, o) = xstrdup(o->default_str);
 		break;
+	case CONFIG_LIST:
+		/* The empty list: the field is zeroed already. */
+		break;
 	}
 }
 
-/* Free the strings option O holds in BASE. */
+/* Free the items of L and make it the empty list. */
+static void
+config_list_clear(struct config_list *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Make DST, which holds nothing, a copy of SRC. */
+static void
+config_list_copy(struct config_list *dst, const struct config_list *src)
+{
+	size_t	i;
+
+	dst->v = NULL;
+	dst->n = src->n;
+	if (src->n == 0)
+		return;
+	dst->v = xcalloc(src->n, sizeof *dst->v);
+	for (i = 0; i < src->n; i++)
+		dst->v[i] = xstrdup(src->v[i]);
+}
+
+/* Do A and B hold the same items, in any order?  (Items are unique.) */
+static int
+config_list_equal(const struct config_list *a, const struct config_list *b)
+{
+	size_t	i;
+
+	if (a->n != b->n)
+		return (0);
+	for (i = 0; i < a->n; i++) {
+		if (!config_list_has(b, a->v[i]))
+			return (0);
+	}
+	return (1);
+}
+
+/* Does L hold exactly ITEM?  See config.h. */
+int
+config_list_has(const struct config_list *l, const char *item)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i], item) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* The value of label KEY in LABELS, or NULL; see config.h. */
+const char *
+config_labels_get(const struct config_list *labels, const char *key)
+{
+	size_t	i, len = strlen(key);
+
+	for (i = 0; i < labels->n; i++) {
+		if (strncmp(labels->v[i], key, len) == 0 &&
+		    labels->v[i][len] == '=')
+			return (labels->v[i] + len + 1);
+	}
+	return (NULL);
+}
+
+/* Free the strings and lists option O holds in BASE. */
 static void
 config_clear(void *base, const struct config_option *o)
 {
@@ -229,6 +333,7 @@ config_clear(void *base, const struct config_option *o)
 
 	switch (o->type) {
 	case CONFIG_INT:
+	case CONFIG_BOOL:
 		break;
 	case CONFIG_STRING:
 	case CONFIG_CHOICE:
@@ -236,10 +341,25 @@ config_clear(void *base, const struct config_option *o)
 		free(*sp);
 		*sp = NULL;
 		break;
+	case CONFIG_LIST:
+		config_list_clear(config_field(base, o));
+		break;
 	}
 }
 
-/* Is option O the same in A and B? */
+/* Free what the options of SECTION hold in BASE. */
+static void
+config_clear_section(void *base, enum config_section section)
+{
+	size_t	i;
+
+	for (i = 0; i < config_table_size; i++) {
+		if (config_table[i].section == section)
+			config_clear(base, &config_table[i]);
+	}
+}
+
+/* Is option O the same in A and B?  Lists compare as sets. */
 static int
 config_option_equal(const struct config_option *o, const void *a,
     const void *b)
@@ -248,7 +368,11 @@ config_option_equal(const struct config_option *o, const void *a,
 
 	switch (o->type) {
 	case CONFIG_INT:
+	case CONFIG_BOOL:
 		return (*(int *)config_field(a, o) == *(int *)config_field(b, o));
+	case CONFIG_LIST:
+		return (config_list_equal(config_field(a, o),
+		    config_field(b, o)));
 	case CONFIG_STRING:
 	case CONFIG_CHOICE:
 		sa = *(char **)config_field(a, o);
@@ -337,15 +461,212 @@ out:
 	return (rv);
 }
 
+/* Parse VALUE as a boolean for option O into *OUT; 0 or -1 (reported). */
+static int
+config_parse_bool(struct config_parse *p, const struct config_option *o,
+    const char *value, int *out)
+{
+	char	*quoted;
+	size_t	 i;
+
+	for (i = 0; i < nitems(config_bool_words); i++) {
+		if (strcmp(config_bool_words[i].word, value) == 0) {
+			*out = config_bool_words[i].value;
+			return (0);
+		}
+	}
+	quoted = config_quote(value);
+	config_error(p, p->line, o->name, "'%s' is not a boolean: true, false, "
+	    "yes, no, on, off, 1 or 0", quoted);
+	free(quoted);
+	return (-1);
+}
+
+/* Are the LEN bytes at S all label characters, [A-Za-z0-9._/-]? */
+static int
+config_label_chars(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '/' && s[i] != '-')
+			return (0);
+	}
+	return (1);
+}
+
+/* Check label ITEM of option O against the labels in L; 0 or -1. */
+static int
+config_check_label(struct config_parse *p, const struct config_option *o,
+    const struct config_list *l, const char *item)
+{
+	const char	*eq;
+	char		*quoted = NULL, *key = NULL;
+	int		 rv = -1;
+
+	quoted = config_quote(item);
+	if ((eq = strchr(item, '=')) == NULL) {
+		config_error(p, p->line, o->name,
+		    "label '%s' is not key=value", quoted);
+		goto out;
+	}
+	if (eq == item) {
+		config_error(p, p->line, o->name,
+		    "label '%s' has an empty key", quoted);
+		goto out;
+	}
+	if (!config_label_chars(item, (size_t)(eq - item))) {
+		config_error(p, p->line, o->name, "label '%s' has an invalid "
+		    "key (letters, digits, '.', '_', '/' or '-')", quoted);
+		goto out;
+	}
+	if (!config_label_chars(eq + 1, strlen(eq + 1))) {
+		config_error(p, p->line, o->name, "label '%s' has an invalid "
+		    "value (letters, digits, '.', '_', '/' or '-', or empty)",
+		    quoted);
+		goto out;
+	}
+	key = xstrndup(item, (size_t)(eq - item));
+	if (config_labels_get(l, key) != NULL) {
+		free(quoted);
+		quoted = config_quote(key);
+		config_error(p, p->line, o->name,
+		    "label key '%s' is given twice", quoted);
+		goto out;
+	}
+	rv = 0;
+out:
+	free(key);
+	free(quoted);
+	return (rv);
+}
+
+/*
+ * Check ITEM, number INDEX (from 1) of the value of list option O, against
+ * option O's rules and the items already accepted into L; 0 or -1
+ * (reported).
+ */
+static int
+config_check_item(struct config_parse *p, const struct config_option *o,
+    const struct config_list *l, const char *item, size_t index)
+{
+	char	*quoted = NULL;
+	int	 rv = -1;
+
+	if (*item == '\0') {
+		config_error(p, p->line, o->name, "item %zu is empty", index);
+		goto out;
+	}
+	if (strlen(item) > CONFIG_ITEM_MAX) {
+		config_error(p, p->line, o->name,
+		    "item %zu is longer than %d bytes", index, CONFIG_ITEM_MAX);
+		goto out;
+	}
+	if (o->flags & CONFIG_LABEL) {
+		rv = config_check_label(p, o, l, item);
+		goto out;
+	}
+	quoted = config_quote(item);
+	if ((o->flags & CONFIG_NAME) && !util_name_valid(item)) {
+		config_error(p, p->line, o->name,
+		    "item '%s' is not a valid name (1 to 64 letters, digits, "
+		    "'_', '.' or '-')", quoted);
+		goto out;
+	}
+	if ((o->flags & CONFIG_PATH) && item[0] != '/') {
+		config_error(p, p->line, o->name,
+		    "item '%s' is not an absolute path", quoted);
+		goto out;
+	}
+	if (config_list_has(l, item)) {
+		config_error(p, p->line, o->name, "item '%s' is given twice",
+		    quoted);
+		goto out;
+	}
+	rv = 0;
+out:
+	free(quoted);
+	return (rv);
+}
+
+/*
+ * Parse VALUE (changed in place) as list option O into *OUT, which holds
+ * nothing; 0 or -1 (every bad item reported).  A blank value is the empty
+ * list.
+ */
+static int
+config_parse_list(struct config_parse *p, const struct config_option *o,
+    char *value, struct config_list *out)
+{
+	struct config_list	 l = { NULL, 0 };
+	char			*s, *next, *item;
+	size_t			 count = 1, index;
+	int			 bad = 0, rv = -1;
+
+	*out = l;
+	value = config_strip(value);
+	if (*value == '\0') {
+		rv = 0;
+		goto out;
+	}
+	for (s = value; *s != '\0'; s++) {
+		if (*s == ',')
+			count++;
+	}
+	if (count > CONFIG_LIST_MAX) {
+		config_error(p, p->line, o->name, "more than %d items",
+		    CONFIG_LIST_MAX);
+		goto out;
+	}
+
+	l.v = xcalloc(count, sizeof *l.v);
+	for (s = value, index = 1; s != NULL; s = next, index++) {
+		if ((next = strchr(s, ',')) != NULL)
+			*next++ = '\0';
+		item = config_strip(s);
+		if (config_check_item(p, o, &l, item, index) == 0)
+			l.v[l.n++] = xstrdup(item);
+		else
+			bad = 1;
+	}
+	if (bad)
+		goto out;
+	*out = l;
+	l = (struct config_list){ NULL, 0 };
+	rv = 0;
+out:
+	config_list_clear(&l);
+	return (rv);
+}
+
+/* Where options of the current section are stored. */
+static void *
+config_parse_base(struct config_parse *p)
+{
+	switch (p->section) {
+	case CONFIG_SECTION_NODE:
+		return (&p->config->nodes[p->node]);
+	case CONFIG_SECTION_STORAGE:
+		return (&p->config->storage[p->storage]);
+	case CONFIG_SECTION_FERRYD:
+	case CONFIG_SECTION_REDIS:
+	case CONFIG_SECTION_MIGRATION:
+		break;
+	}
+	return (p->config);
+}
+
 /* Handle "KEY = VALUE" in the current section. */
 static void
 config_parse_option(struct config_parse *p, const char *key, char *value)
 {
 	const struct config_option	*o;
+	struct config_list		 list;
 	void				*base;
 	char				**sp;
 	size_t				 len, row;
-	int				 n;
+	int				 n, rv = -1;
 
 	if (!p->in_section) {
 		config_error(p, p->line, key, "appears before any [section]");
@@ -382,44 +703,49 @@ config_parse_option(struct config_parse *p, const char *key, char *value)
 		if (len < 2 || value[len - 1] != '"') {
 			config_error(p, p->line, o->name,
 			    "missing closing '\"'");
+			p->invalid[row] = 1;
 			return;
 		}
 		value[len - 1] = '\0';
 		value++;
 	}
 
-	if (o->section == CONFIG_SECTION_NODE)
-		base = &p->config->nodes[p->node];
-	else
-		base = p->config;
-
+	base = config_parse_base(p);
 	switch (o->type) {
 	case CONFIG_INT:
-		if (config_parse_int(p, o, value, &n) == 0)
+		if ((rv = config_parse_int(p, o, value, &n)) == 0)
+			*(int *)config_field(base, o) = n;
+		break;
+	case CONFIG_BOOL:
+		if ((rv = config_parse_bool(p, o, value, &n)) == 0)
 			*(int *)config_field(base, o) = n;
 		break;
 	case CONFIG_STRING:
 	case CONFIG_CHOICE:
-		if (config_check_string(p, o, value) == 0) {
+		if ((rv = config_check_string(p, o, value)) == 0) {
 			sp = config_field(base, o);
 			free(*sp);
 			*sp = xstrdup(value);
 		}
 		break;
+	case CONFIG_LIST:
+		if ((rv = config_parse_list(p, o, value, &list)) == 0) {
+			config_list_clear(config_field(base, o));
+			*(struct config_list *)config_field(base, o) = list;
+		}
+		break;
 	}
+	if (rv != 0)
+		p->invalid[row] = 1;
 }
 
-/* Close the current section: check that a node has what it needs. */
+/* Close a [node NAME] section: check that it has what it needs. */
 static void
-config_end_section(struct config_parse *p)
+config_end_node(struct config_parse *p)
 {
-	struct config_node		*node;
+	struct config_node		*node = &p->config->nodes[p->node];
 	const struct config_option	*o;
 	size_t				 i;
-
-	if (!p->in_section || p->skip || p->section != CONFIG_SECTION_NODE)
-		return;
-	node = &p->config->nodes[p->node];
 
 	for (i = 0; i < config_table_size; i++) {
 		o = &config_table[i];
@@ -436,40 +762,117 @@ config_end_section(struct config_parse *p)
 		node->migration_uri = xstrdup(node->uri);
 }
 
-/* Start a [node NAME] section; 0 or -1 (reported). */
-static int
-config_start_node(struct config_parse *p, const char *name)
+/* Close a [storage NAME] section: it must say which disks it covers. */
+static void
+config_end_storage(struct config_parse *p)
 {
-	struct config		*c = p->config;
-	const struct config_node *other;
-	char			*quoted = NULL;
-	size_t			 i;
-	int			 rv = -1;
+	struct config_storage		*st;
+	const struct config_option	*paths, *pools;
+
+	st = &p->config->storage[p->storage];
+	paths = config_table_find(CONFIG_SECTION_STORAGE, "paths");
+	pools = config_table_find(CONFIG_SECTION_STORAGE, "pools");
+	/* A refused paths or pools was reported already. */
+	if (p->invalid[paths - config_table] ||
+	    p->invalid[pools - config_table])
+		return;
+	if (st->paths.n == 0 && st->pools.n == 0) {
+		config_error(p, (u_int)st->line, NULL,
+		    "[storage %s] needs paths or pools", st->name);
+	}
+}
+
+/* Close the current section: check that a named one has what it needs. */
+static void
+config_end_section(struct config_parse *p)
+{
+	if (!p->in_section || p->skip)
+		return;
+	switch (p->section) {
+	case CONFIG_SECTION_NODE:
+		config_end_node(p);
+		break;
+	case CONFIG_SECTION_STORAGE:
+		config_end_storage(p);
+		break;
+	case CONFIG_SECTION_FERRYD:
+	case CONFIG_SECTION_REDIS:
+	case CONFIG_SECTION_MIGRATION:
+		break;
+	}
+}
+
+/*
+ * Check NAME of a new section of the current named kind: present, a valid
+ * name, and not that of the section at line OTHER (0 if there is none);
+ * 0 or -1 (reported).
+ */
+static int
+config_check_section_name(struct config_parse *p, const char *name,
+    int other)
+{
+	const char	*word = config_sections[p->section].name;
+	char		*quoted = NULL;
+	int		 rv = -1;
 
 	if (*name == '\0') {
 		config_error(p, p->line, NULL,
-		    "section [node] needs a name: [node NAME]");
+		    "section [%s] needs a name: [%s NAME]", word, word);
 		goto out;
 	}
 	quoted = config_quote(name);
 	if (!util_name_valid(name)) {
-		config_error(p, p->line, NULL, "invalid node name '%s' (1 to "
-		    "64 letters, digits, '_', '.' or '-')", quoted);
+		config_error(p, p->line, NULL, "invalid %s name '%s' (1 to "
+		    "64 letters, digits, '_', '.' or '-')", word, quoted);
 		goto out;
 	}
-	if ((other = config_node_find(c, name)) != NULL) {
+	if (other != 0) {
 		config_error(p, p->line, NULL,
-		    "duplicate node '%s', first at line %d", quoted,
-		    other->line);
+		    "duplicate %s '%s', first at line %d", word, quoted, other);
 		goto out;
 	}
+	rv = 0;
+out:
+	free(quoted);
+	return (rv);
+}
+
+/*
+ * Begin the options of a new named section stored at BASE: none is set
+ * yet (each may be set once per section) and all have their defaults.
+ */
+static void
+config_begin_options(struct config_parse *p, void *base)
+{
+	size_t	i;
+
+	for (i = 0; i < config_table_size; i++) {
+		if (config_table[i].section != p->section)
+			continue;
+		p->set_line[i] = 0;
+		p->invalid[i] = 0;
+		config_set_default(base, &config_table[i]);
+	}
+}
+
+/* Start a [node NAME] section; 0 or -1 (reported). */
+static int
+config_start_node(struct config_parse *p, const char *name)
+{
+	struct config			*c = p->config;
+	const struct config_node	*other;
+
+	other = config_node_find(c, name);
+	if (config_check_section_name(p, name,
+	    other != NULL ? other->line : 0) != 0)
+		return (-1);
 	if (c->nnodes >= CONFIG_NODES_MAX) {
-		if (!p->too_many) {
+		if (!p->too_many_nodes) {
 			config_error(p, p->line, NULL,
 			    "more than %d nodes", CONFIG_NODES_MAX);
 		}
-		p->too_many = 1;
-		goto out;
+		p->too_many_nodes = 1;
+		return (-1);
 	}
 
 	c->nodes = xreallocarray(c->nodes, c->nnodes + 1, sizeof *c->nodes);
@@ -478,24 +881,49 @@ config_start_node(struct config_parse *p, const char *name)
 		.name = xstrdup(name),
 		.line = (int)p->line
 	};
-
-	/* Node options may be set once per node. */
-	for (i = 0; i < config_table_size; i++) {
-		if (config_table[i].section == CONFIG_SECTION_NODE)
-			p->set_line[i] = 0;
-	}
-	rv = 0;
-out:
-	free(quoted);
-	return (rv);
+	config_begin_options(p, &c->nodes[p->node]);
+	return (0);
 }
 
-/* Handle a "[section]" or "[node NAME]" line; S starts with '['. */
+/* Start a [storage NAME] section; 0 or -1 (reported). */
+static int
+config_start_storage(struct config_parse *p, const char *name)
+{
+	struct config			*c = p->config;
+	const struct config_storage	*other;
+
+	other = config_storage_find(c, name);
+	if (config_check_section_name(p, name,
+	    other != NULL ? other->line : 0) != 0)
+		return (-1);
+	if (c->nstorage >= CONFIG_STORAGE_MAX) {
+		if (!p->too_many_storage) {
+			config_error(p, p->line, NULL,
+			    "more than %d storage sections",
+			    CONFIG_STORAGE_MAX);
+		}
+		p->too_many_storage = 1;
+		return (-1);
+	}
+
+	c->storage = xreallocarray(c->storage, c->nstorage + 1,
+	    sizeof *c->storage);
+	p->storage = c->nstorage++;
+	c->storage[p->storage] = (struct config_storage){
+		.name = xstrdup(name),
+		.line = (int)p->line
+	};
+	config_begin_options(p, &c->storage[p->storage]);
+	return (0);
+}
+
+/* Handle a "[section]", "[node NAME]" or "[storage NAME]" line (S). */
 static void
 config_parse_section(struct config_parse *p, char *s)
 {
 	char	*end, *name, *arg, *quoted = NULL;
 	size_t	 i;
+	int	 rv = 0;
 
 	config_end_section(p);
 	p->in_section = 1;
@@ -529,14 +957,25 @@ config_parse_section(struct config_parse *p, char *s)
 	}
 	p->section = (enum config_section)i;
 
-	if (p->section == CONFIG_SECTION_NODE) {
-		if (config_start_node(p, arg) != 0)
-			goto out;
-	} else if (*arg != '\0') {
-		config_error(p, p->line, NULL, "section [%s] takes no name",
-		    name);
-		goto out;
+	switch (p->section) {
+	case CONFIG_SECTION_NODE:
+		rv = config_start_node(p, arg);
+		break;
+	case CONFIG_SECTION_STORAGE:
+		rv = config_start_storage(p, arg);
+		break;
+	case CONFIG_SECTION_FERRYD:
+	case CONFIG_SECTION_REDIS:
+	case CONFIG_SECTION_MIGRATION:
+		if (*arg != '\0') {
+			config_error(p, p->line, NULL,
+			    "section [%s] takes no name", name);
+			rv = -1;
+		}
+		break;
 	}
+	if (rv != 0)
+		goto out;
 	p->skip = 0;
 out:
 	free(quoted);
@@ -591,6 +1030,7 @@ config_load(const char *path, struct config **out, char **cause)
 	p.config = config_default();
 	p.config->path = xstrdup(path);
 	p.set_line = xcalloc(config_table_size, sizeof *p.set_line);
+	p.invalid = xcalloc(config_table_size, sizeof *p.invalid);
 	buf = xmalloc(CONFIG_LINE_MAX + 1);
 
 	while (config_read_line(f, buf, &too_long, &has_nul)) {
@@ -633,12 +1073,13 @@ out:
 		fclose(f);
 	free(buf);
 	free(p.set_line);
+	free(p.invalid);
 	free(p.cause);
 	config_free(p.config);
 	return (rv);
 }
 
-/* A config with every option at its default and no nodes. */
+/* A config with every option at its default, no nodes and no storage. */
 struct config *
 config_default(void)
 {
@@ -647,7 +1088,7 @@ config_default(void)
 
 	c = xcalloc(1, sizeof *c);
 	for (i = 0; i < config_table_size; i++) {
-		if (config_table[i].section != CONFIG_SECTION_NODE)
+		if (!config_section_named(config_table[i].section))
 			config_set_default(c, &config_table[i]);
 	}
 	return (c);
@@ -657,24 +1098,24 @@ config_default(void)
 void
 config_free(struct config *c)
 {
-	struct config_node	*node;
-	size_t			 i, j;
+	size_t	i;
 
 	if (c == NULL)
 		return;
 	for (i = 0; i < config_table_size; i++) {
-		if (config_table[i].section != CONFIG_SECTION_NODE)
+		if (!config_section_named(config_table[i].section))
 			config_clear(c, &config_table[i]);
 	}
-	for (j = 0; j < c->nnodes; j++) {
-		node = &c->nodes[j];
-		for (i = 0; i < config_table_size; i++) {
-			if (config_table[i].section == CONFIG_SECTION_NODE)
-				config_clear(node, &config_table[i]);
-		}
-		free(node->name);
+	for (i = 0; i < c->nnodes; i++) {
+		config_clear_section(&c->nodes[i], CONFIG_SECTION_NODE);
+		free(c->nodes[i].name);
 	}
 	free(c->nodes);
+	for (i = 0; i < c->nstorage; i++) {
+		config_clear_section(&c->storage[i], CONFIG_SECTION_STORAGE);
+		free(c->storage[i].name);
+	}
+	free(c->storage);
 	free(c->path);
 	free(c);
 }
@@ -688,6 +1129,19 @@ config_node_find(const struct config *c, const char *name)
 	for (i = 0; i < c->nnodes; i++) {
 		if (strcmp(c->nodes[i].name, name) == 0)
 			return (&c->nodes[i]);
+	}
+	return (NULL);
+}
+
+/* Find storage section NAME in C, or NULL. */
+const struct config_storage *
+config_storage_find(const struct config *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nstorage; i++) {
+		if (strcmp(c->storage[i].name, name) == 0)
+			return (&c->storage[i]);
 	}
 	return (NULL);
 }
@@ -729,9 +1183,10 @@ config_restart_needed(const struct config *old, const struct config *new)
 	char				*list = NULL;
 	size_t				 i;
 
+	/* Nodes are compared below; storage is reloadable, never named. */
 	for (i = 0; i < config_table_size; i++) {
 		o = &config_table[i];
-		if (o->section == CONFIG_SECTION_NODE ||
+		if (config_section_named(o->section) ||
 		    (o->flags & CONFIG_RELOAD))
 			continue;
 		if (!config_option_equal(o, old, new))
@@ -756,18 +1211,26 @@ void
 config_keep_restart_options(struct config *new, const struct config *old)
 {
 	const struct config_option	*o;
+	struct config_list		*list;
 	char				**dst;
 	size_t				 i;
 
+	/* Nodes and storage are left alone; see config.h. */
 	for (i = 0; i < config_table_size; i++) {
 		o = &config_table[i];
-		if (o->section == CONFIG_SECTION_NODE ||
+		if (config_section_named(o->section) ||
 		    (o->flags & CONFIG_RELOAD))
 			continue;
 		switch (o->type) {
 		case CONFIG_INT:
+		case CONFIG_BOOL:
 			*(int *)config_field(new, o) =
 			    *(const int *)config_field(old, o);
+			break;
+		case CONFIG_LIST:
+			list = config_field(new, o);
+			config_list_clear(list);
+			config_list_copy(list, config_field(old, o));
 			break;
 		case CONFIG_STRING:
 		case CONFIG_CHOICE:
@@ -819,35 +1282,90 @@ config_write_value(FILE *f, const char *value)
 		fputs(value, f);
 }
 
+/*
+ * Write "# (default ..., WHEN)": option O's default and the values it takes,
+ * and WHEN unless it is NULL.  Nothing for a string without a default.
+ */
+static void
+config_write_facts(FILE *f, const struct config_option *o, const char *when)
+{
+	char	*list;
+
+	switch (o->type) {
+	case CONFIG_INT:
+		fprintf(f, "# (default %d, range %d-%d", o->default_num,
+		    o->min, o->max);
+		break;
+	case CONFIG_BOOL:
+		fprintf(f, "# (default %s", o->default_num ? "true" : "false");
+		break;
+	case CONFIG_STRING:
+		if (o->default_str == NULL)
+			return;
+		fprintf(f, "# (default \"%s\"", o->default_str);
+		break;
+	case CONFIG_CHOICE:
+		list = config_choices(o, "|");
+		fprintf(f, "# (default %s, one of %s", o->default_str, list);
+		free(list);
+		break;
+	case CONFIG_LIST:
+		fputs("# (default none, a comma-separated list", f);
+		break;
+	}
+	if (when != NULL)
+		fprintf(f, ", %s", when);
+	fputs(")\n", f);
+}
+
 /* Write option O, commented out, with its help and default. */
 static void
 config_write_option(FILE *f, const struct config_option *o)
 {
-	const char	*when;
-	char		*list;
-
-	when = (o->flags & CONFIG_RELOAD) ? "reloadable" : "needs restart";
 	fputc('\n', f);
 	config_write_comment(f, o->help);
+	config_write_facts(f, o,
+	    (o->flags & CONFIG_RELOAD) ? "reloadable" : "needs restart");
+	fprintf(f, "#%s = ", o->name);
 	switch (o->type) {
 	case CONFIG_INT:
-		fprintf(f, "# (default %d, range %d-%d, %s)\n", o->default_num,
-		    o->min, o->max, when);
-		fprintf(f, "#%s = %d\n", o->name, o->default_num);
+		fprintf(f, "%d", o->default_num);
+		break;
+	case CONFIG_BOOL:
+		fputs(o->default_num ? "true" : "false", f);
 		break;
 	case CONFIG_STRING:
-		fprintf(f, "# (default \"%s\", %s)\n", o->default_str, when);
-		fprintf(f, "#%s = ", o->name);
 		config_write_value(f, o->default_str);
-		fputc('\n', f);
 		break;
 	case CONFIG_CHOICE:
-		list = config_choices(o, "|");
-		fprintf(f, "# (default %s, one of %s, %s)\n", o->default_str,
-		    list, when);
-		fprintf(f, "#%s = %s\n", o->name, o->default_str);
-		free(list);
+		fputs(o->default_str, f);
 		break;
+	case CONFIG_LIST:
+		config_write_value(f, "");
+		break;
+	}
+	fputc('\n', f);
+}
+
+/*
+ * Write a commented example [WORD NAME] section of SECTION: every option
+ * with its help, its default if it has one, and its sample value.
+ */
+static void
+config_write_example(FILE *f, enum config_section section, const char *name)
+{
+	const struct config_option	*o;
+	size_t				 i;
+
+	fprintf(f, "#\n#[%s %s]\n", config_sections[section].name, name);
+	for (i = 0; i < config_table_size; i++) {
+		o = &config_table[i];
+		if (o->section != section)
+			continue;
+		fputs("#\n", f);
+		config_write_comment(f, o->help);
+		config_write_facts(f, o, NULL);
+		fprintf(f, "#%s = %s\n", o->name, o->example);
 	}
 }
 
@@ -855,9 +1373,7 @@ config_write_option(FILE *f, const struct config_option *o)
 static void
 config_write_node(FILE *f)
 {
-	const struct config_option	*o;
-	char				*text;
-	size_t				 i;
+	char	*text;
 
 	fputc('\n', f);
 	xasprintf(&text, "%s  NAME is 1 to 64 letters, digits, '_', '.' or '-' "
@@ -866,15 +1382,34 @@ config_write_node(FILE *f)
 	    config_sections[CONFIG_SECTION_NODE].help, CONFIG_NODES_MAX);
 	config_write_comment(f, text);
 	free(text);
-	fprintf(f, "#\n#[%s node-a]\n", config_sections[CONFIG_SECTION_NODE].name);
-	for (i = 0; i < config_table_size; i++) {
-		o = &config_table[i];
-		if (o->section != CONFIG_SECTION_NODE)
-			continue;
-		fputs("#\n", f);
-		config_write_comment(f, o->help);
-		fprintf(f, "#%s = %s\n", o->name, o->example);
-	}
+	config_write_example(f, CONFIG_SECTION_NODE, "node-a");
+}
+
+/* Write the commented example [storage NAME] sections. */
+static void
+config_write_storage(FILE *f)
+{
+	char	*text;
+
+	fputc('\n', f);
+	xasprintf(&text, "%s  NAME is 1 to 64 letters, digits, '_', '.' or '-' "
+	    "and unique; at most %d storage sections, each with paths or "
+	    "pools.  A disk on storage that no section names counts as "
+	    "ReadWriteOnce.  Storage sections are reloadable.",
+	    config_sections[CONFIG_SECTION_STORAGE].help, CONFIG_STORAGE_MAX);
+	config_write_comment(f, text);
+	free(text);
+	fputs("#\n", f);
+	config_write_comment(f, "Shared NFS, mounted at the same path on every "
+	    "host and kept in three copies:");
+	config_write_example(f, CONFIG_SECTION_STORAGE, "shared-nfs");
+	fputs("#\n", f);
+	config_write_comment(f, "Container disks, ephemeral images each host "
+	    "makes for itself:");
+	fprintf(f, "#\n#[%s container-disks]\n"
+	    "#paths = /var/lib/ferry/container-disks\n"
+	    "#kind = containerDisk\n",
+	    config_sections[CONFIG_SECTION_STORAGE].name);
 }
 
 /* Write the commented default file to F; see config.h. */
@@ -895,10 +1430,13 @@ config_write_default(FILE *f)
 	    "# a value may be put in double quotes (there are no escapes)."
 	    "  Options\n"
 	    "# marked \"reloadable\" take effect on SIGHUP, the others need a"
-	    " restart.\n", f);
+	    " restart.\n"
+	    "# A list is comma separated (networks = mgmt, vlan100), at most"
+	    " 64 items;\n"
+	    "# a boolean is true or false, yes or no, on or off, 1 or 0.\n", f);
 
 	for (s = 0; s < config_sections_size; s++) {
-		if (s == CONFIG_SECTION_NODE)
+		if (config_sections[s].named)
 			continue;
 		fputc('\n', f);
 		config_write_comment(f, config_sections[s].help);
@@ -909,4 +1447,5 @@ config_write_default(FILE *f)
 		}
 	}
 	config_write_node(f);
+	config_write_storage(f);
 }

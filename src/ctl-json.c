@@ -125,6 +125,21 @@ ctl_json_number(yajl_val v, const char *path, double *out)
 	return (0);
 }
 
+/* The boolean at PATH under V into *OUT (1 or 0); -1 if there is none. */
+int
+ctl_json_bool(yajl_val v, const char *path, int *out)
+{
+	yajl_val	b = ctl_json_get(v, path, yajl_t_any);
+
+	if (YAJL_IS_TRUE(b))
+		*out = 1;
+	else if (YAJL_IS_FALSE(b))
+		*out = 0;
+	else
+		return (-1);
+	return (0);
+}
+
 /* Generate V into G; -1 on a yajl error. */
 static int
 ctl_json_gen(yajl_gen g, yajl_val v)

@@ -1,7 +1,8 @@
 /*
  * ferryctl.c: the operator's command line.  Commands live in one table
  * (name, usage, options, handler) so a new verb is one row and one
- * function; ctl-api.c talks to ferryd, ctl-mig.c formats migrations.
+ * function; ctl-api.c talks to ferryd, ctl-mig.c formats migrations,
+ * ctl-inv.c nodes and VMs.
  */
 
 #include <sys/ioctl.h>
@@ -20,6 +21,7 @@
 #include <yajl/yajl_version.h>
 
 #include "ferry/ctl-api.h"
+#include "ferry/ctl-inv.h"
 #include "ferry/ctl-json.h"
 #include "ferry/ctl-mig.h"
 #include "ferry/util.h"
@@ -70,6 +72,14 @@ struct ctl_cmd {
 	int		(*exec)(struct ctl *, int, char **); /* runs it */
 };
 
+/* A kind of object 'get' shows: where the API keeps it, how to print it. */
+struct ctl_kind {
+	const char	*singular;	/* "node": needs a NAME */
+	const char	*plural;	/* "nodes": the list, or one NAME */
+	const char	*path;		/* API collection, "/v1/nodes" */
+	int		(*table)(yajl_val *, size_t, char **); /* rows */
+};
+
 /* What a --wait has shown so far. */
 struct ctl_wait {
 	const char	*name;		/* migration being watched */
@@ -83,24 +93,44 @@ struct ctl_wait {
 
 static int	ctl_cmd_migrate(struct ctl *, int, char **);
 static int	ctl_cmd_get(struct ctl *, int, char **);
+static int	ctl_cmd_describe(struct ctl *, int, char **);
 static int	ctl_cmd_abort(struct ctl *, int, char **);
 static int	ctl_cmd_version(struct ctl *, int, char **);
 static int	ctl_cmd_help(struct ctl *, int, char **);
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ .name = "migrate", .usage = "migrate VM --to NODE [--wait]",
-	  .summary = "live-migrate VM to NODE",
-	  .help = "With --wait, follow the migration until it ends: a\n"
+	{ .name = "migrate", .usage = "migrate VM [--to NODE] [--wait]",
+	  .summary = "live-migrate VM (to NODE, or ferryd picks)",
+	  .help = "Without --to, ferryd picks the target that fits best; if\n"
+	    "none fits yet, the migration waits in phase pending.\n"
+	    "A VM that is not live-migratable is refused (HTTP 422) with\n"
+	    "every reason; 'ferryctl describe vm VM' lists them too.\n"
+	    "With --wait, follow the migration until it ends: a\n"
 	    "progress bar on a terminal, one line per phase otherwise.\n"
 	    "Exit 0 if it succeeded, 3 if it failed, 4 if it was aborted.\n",
 	  .opts = CTL_OPT_TO|CTL_OPT_WAIT, .min_args = 1, .max_args = 1,
 	  .exec = ctl_cmd_migrate },
-	{ .name = "get", .usage = "get migrations | migration NAME [-o json]",
-	  .summary = "list migrations, or show one",
-	  .help = "Columns: NAME VM SOURCE TARGET PHASE REASON PROGRESS AGE.\n"
+	{ .name = "get", .usage = "get TYPE [NAME] [-o json]",
+	  .summary = "list migrations, nodes or VMs, or show one",
+	  .help = "TYPE is migrations, nodes or vms; migration, node or vm\n"
+	    "need a NAME.  Columns:\n"
+	    "  get migrations  NAME VM SOURCE TARGET PHASE REASON PROGRESS AGE\n"
+	    "  get nodes       NAME STATUS SCHEDULABLE VMS CPUS MEMORY "
+	    "HOST-MODEL\n"
+	    "  get vms         NAME NODE PHASE MIGRATABLE CPU MEMORY MIGRATION\n"
+	    "A node's MEMORY is free/total GiB.  A VM's MIGRATABLE gives the\n"
+	    "code of the first reason it cannot move ('ferryctl describe vm\n"
+	    "NAME' lists them all) and MIGRATION its active or last one.\n"
 	    "-o json prints the API object instead.\n",
 	  .opts = CTL_OPT_OUTPUT, .min_args = 1, .max_args = 2,
 	  .exec = ctl_cmd_get },
+	{ .name = "describe", .usage = "describe vm NAME",
+	  .summary = "show everything about VM NAME",
+	  .help = "Its node, phase, memory, CPU, disks, interfaces, host\n"
+	    "devices and placement rules; whether it is live-migratable\n"
+	    "and, if not, every reason; and its active or last migration.\n",
+	  .opts = 0, .min_args = 2, .max_args = 2,
+	  .exec = ctl_cmd_describe },
 	{ .name = "abort", .usage = "abort NAME",
 	  .summary = "ask ferryd to abort migration NAME",
 	  .help = NULL, .opts = 0, .min_args = 1, .max_args = 1,
@@ -115,16 +145,30 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  .exec = ctl_cmd_help },
 };
 
+/* What 'get' shows, by the names the operator types. */
+static const struct ctl_kind ctl_kinds[] = {
+	{ .singular = "migration", .plural = "migrations",
+	  .path = "/v1/migrations", .table = ctl_mig_table },
+	{ .singular = "node", .plural = "nodes",
+	  .path = "/v1/nodes", .table = ctl_inv_node_table },
+	{ .singular = "vm", .plural = "vms",
+	  .path = "/v1/vms", .table = ctl_inv_vm_table },
+};
+
 /* Print the global help to F. */
 static void
 ctl_usage(FILE *f)
 {
-	size_t	i;
+	size_t	i, width = 0;
 
+	for (i = 0; i < nitems(ctl_cmds); i++) {
+		if (strlen(ctl_cmds[i].usage) > width)
+			width = strlen(ctl_cmds[i].usage);
+	}
 	fprintf(f, "usage: ferryctl [-s|--server URL] COMMAND [ARGS]\n\n"
 	    "Commands:\n");
 	for (i = 0; i < nitems(ctl_cmds); i++)
-		fprintf(f, "  %-42s %s\n", ctl_cmds[i].usage,
+		fprintf(f, "  %-*s  %s\n", (int)width, ctl_cmds[i].usage,
 		    ctl_cmds[i].summary);
 	fprintf(f, "\nOptions (before or after the command):\n"
 	    "  -s, --server URL  ferryd API (default: $FERRY_SERVER, else "
@@ -176,6 +220,25 @@ ctl_cmd_find(const char *name)
 	for (i = 0; i < nitems(ctl_cmds); i++) {
 		if (strcmp(ctl_cmds[i].name, name) == 0)
 			return (&ctl_cmds[i]);
+	}
+	return (NULL);
+}
+
+/* Find the kind NAME names; *SINGULAR says whether it was the singular. */
+static const struct ctl_kind *
+ctl_kind_find(const char *name, int *singular)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ctl_kinds); i++) {
+		if (strcmp(ctl_kinds[i].plural, name) == 0) {
+			*singular = 0;
+			return (&ctl_kinds[i]);
+		}
+		if (strcmp(ctl_kinds[i].singular, name) == 0) {
+			*singular = 1;
+			return (&ctl_kinds[i]);
+		}
 	}
 	return (NULL);
 }
@@ -404,7 +467,10 @@ out:
 	return (retval);
 }
 
-/* migrate VM --to NODE [--wait]: create a migration, maybe follow it. */
+/*
+ * migrate VM [--to NODE] [--wait]: create a migration, maybe follow it.
+ * Without --to the body is {} and ferryd picks the target.
+ */
 static int
 ctl_cmd_migrate(struct ctl *ctl, int argc, char **argv)
 {
@@ -414,24 +480,26 @@ ctl_cmd_migrate(struct ctl *ctl, int argc, char **argv)
 	long		 status;
 	int		 retval = CTL_EXIT_ERROR;
 
-	if (ctl->to == NULL)
-		return (ctl_usage_error(ctl_cmd_find("migrate"),
-		    "missing --to NODE"));
 	if (!util_name_valid(argv[0]))
 		return (ctl_usage_error(NULL, "invalid VM name '%s'", argv[0]));
-	if (!util_name_valid(ctl->to))
+	if (ctl->to != NULL && !util_name_valid(ctl->to))
 		return (ctl_usage_error(NULL, "invalid node name '%s'",
 		    ctl->to));
 
 	/* Both names are [A-Za-z0-9_.-]: safe in a path and a JSON string. */
 	xasprintf(&path, "/v1/vms/%s/migrate", argv[0]);
-	xasprintf(&body, "{\"targetNode\":\"%s\"}", ctl->to);
+	if (ctl->to != NULL)
+		xasprintf(&body, "{\"targetNode\":\"%s\"}", ctl->to);
+	else
+		body = xstrdup("{}");
 	if (ctl_api_call(ctl->api, "POST", path, body, &tree, &status,
 	    &cause) != 0 || ctl_mig_parse(tree, &m, &cause) != 0)
 		goto out;
+	/* Without --to and no target in the answer yet, the target is "-". */
 	printf("migration %s created (%s: %s -> %s)\n", m.name,
 	    strcmp(m.vm, "-") != 0 ? m.vm : argv[0], m.source,
-	    strcmp(m.target, "-") != 0 ? m.target : ctl->to);
+	    strcmp(m.target, "-") != 0 || ctl->to == NULL ? m.target :
+	    ctl->to);
 	fflush(stdout);
 	name = xstrdup(m.name);
 	yajl_tree_free(tree);
@@ -448,31 +516,31 @@ out:
 	return (retval);
 }
 
-/* get migrations | migration NAME [-o json]: show migrations. */
+/* get TYPE [NAME] [-o json]: list migrations, nodes or VMs, or show one. */
 static int
 ctl_cmd_get(struct ctl *ctl, int argc, char **argv)
 {
-	yajl_val	 tree = NULL, items;
-	char		*path = NULL, *cause = NULL;
-	long		 status;
-	int		 retval = CTL_EXIT_ERROR;
+	const struct ctl_kind	*kind;
+	yajl_val		 tree = NULL, items;
+	char			*path = NULL, *cause = NULL;
+	long			 status;
+	int			 singular, retval = CTL_EXIT_ERROR;
 
-	if (strcmp(argv[0], "migrations") != 0 &&
-	    strcmp(argv[0], "migration") != 0)
+	if ((kind = ctl_kind_find(argv[0], &singular)) == NULL)
 		return (ctl_usage_error(ctl_cmd_find("get"),
-		    "unknown resource type '%s' (known: migrations, migration)",
+		    "unknown resource type '%s' (known: migrations, nodes, vms)",
 		    argv[0]));
 	if (argc == 2 && !util_name_valid(argv[1]))
-		return (ctl_usage_error(NULL, "invalid migration name '%s'",
-		    argv[1]));
-	if (argc == 1 && strcmp(argv[0], "migration") == 0)
+		return (ctl_usage_error(NULL, "invalid %s name '%s'",
+		    kind->singular, argv[1]));
+	if (argc == 1 && singular)
 		return (ctl_usage_error(ctl_cmd_find("get"),
-		    "'get migration' needs a NAME"));
+		    "'get %s' needs a NAME", kind->singular));
 
 	if (argc == 2)
-		xasprintf(&path, "/v1/migrations/%s", argv[1]);
+		xasprintf(&path, "%s/%s", kind->path, argv[1]);
 	else
-		path = xstrdup("/v1/migrations");
+		path = xstrdup(kind->path);
 	if (ctl_api_call(ctl->api, "GET", path, NULL, &tree, &status,
 	    &cause) != 0)
 		goto out;
@@ -482,7 +550,7 @@ ctl_cmd_get(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	if (argc == 2) {
-		if (ctl_mig_table(&tree, 1, &cause) == 0)
+		if (kind->table(&tree, 1, &cause) == 0)
 			retval = CTL_EXIT_OK;
 		goto out;
 	}
@@ -492,10 +560,40 @@ ctl_cmd_get(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	if (items->u.array.len == 0) {
-		fprintf(stderr, "No migrations found.\n");
+		fprintf(stderr, "No %s found.\n", kind->plural);
 		retval = CTL_EXIT_OK;
-	} else if (ctl_mig_table(items->u.array.values, items->u.array.len,
+	} else if (kind->table(items->u.array.values, items->u.array.len,
 	    &cause) == 0)
+		retval = CTL_EXIT_OK;
+out:
+	if (cause != NULL)
+		fprintf(stderr, "ferryctl: %s\n", cause);
+	yajl_tree_free(tree);
+	free(cause);
+	free(path);
+	return (retval);
+}
+
+/* describe vm NAME: show a VM, its migratability and its migration. */
+static int
+ctl_cmd_describe(struct ctl *ctl, int argc, char **argv)
+{
+	yajl_val	 tree = NULL;
+	char		*path = NULL, *cause = NULL;
+	long		 status;
+	int		 retval = CTL_EXIT_ERROR;
+
+	if (strcmp(argv[0], "vm") != 0)
+		return (ctl_usage_error(ctl_cmd_find("describe"),
+		    "unknown resource type '%s' (known: vm)", argv[0]));
+	if (!util_name_valid(argv[1]))
+		return (ctl_usage_error(NULL, "invalid VM name '%s'",
+		    argv[1]));
+	xasprintf(&path, "/v1/vms/%s", argv[1]);
+	if (ctl_api_call(ctl->api, "GET", path, NULL, &tree, &status,
+	    &cause) != 0)
+		goto out;
+	if (ctl_inv_vm_describe(tree, &cause) == 0)
 		retval = CTL_EXIT_OK;
 out:
 	if (cause != NULL)

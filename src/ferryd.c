@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <libvirt/libvirt.h>
+#include <libxml/parser.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,8 @@ main(int argc, char **argv)
 	ferryd_log_setup(fd.cfg, 1);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* libxml2's first initialisation is not thread-safe: do it here. */
+	xmlInitParser();
 	evthread_use_pthreads();
 	event_set_log_callback(ferryd_event_log_cb);
 	if ((fd.base = event_base_new()) == NULL) {

@@ -62,6 +62,7 @@ struct hv_node {
 	int			 keepalive_interval; /* s, 0 = off */
 	int			 keepalive_count; /* unanswered probes allowed */
 	int			 call_timeout;	/* s, deadline of each call */
+	char			*virt_type;	/* "kvm"/"qemu", or NULL: auto */
 	int			 reconnect_max;	/* s, cap of the backoff */
 	struct hv_node_cbs	 cbs;		/* owner's callbacks */
 	struct event_base	*base;		/* the loop */
@@ -155,6 +156,7 @@ struct hv_libvirt_call {
 	hv_host_cb		 host_cb;	/* host_info */
 	hv_compare_cb		 compare_cb;	/* compare_cpu */
 	char			*cpu_xml;	/* compare: the CPU asked about */
+	const char		*virt_type;	/* the node's, or NULL: auto */
 	struct hv_domain	*domains;	/* result: list_domains */
 	size_t			 ndomains;
 	struct hv_host		 host;		/* result: host_info */
@@ -259,6 +261,7 @@ hv_libvirt_node_unref(struct hv_node *node)
 	pthread_mutex_destroy(&node->lost_lock);
 	free(node->name);
 	free(node->uri);
+	free(node->virt_type);
 	free(node);
 }
 
@@ -689,6 +692,8 @@ hv_libvirt_node_create(struct event_base *base, struct workers *workers,
 	node->keepalive_interval = params->keepalive_interval;
 	node->keepalive_count = params->keepalive_count;
 	node->call_timeout = params->call_timeout;
+	node->virt_type = params->virt_type != NULL ?
+	    xstrdup(params->virt_type) : NULL;
 	node->reconnect_max = params->reconnect_max > 1 ?
 	    params->reconnect_max : 1;
 	if (cbs != NULL)
@@ -950,11 +955,14 @@ hv_libvirt_call_list(struct hv_libvirt_call *call)
  * offer it, else "qemu" (TCG).  Worker.
  */
 static const char *
-hv_libvirt_virttype(virConnectPtr conn)
+hv_libvirt_virttype(struct hv_libvirt_call *call)
 {
-	char		*caps = virConnectGetCapabilities(conn);
+	char		*caps;
 	const char	*type = "qemu";
 
+	if (call->virt_type != NULL)
+		return (call->virt_type);
+	caps = virConnectGetCapabilities(call->conn);
 	if (caps != NULL && strstr(caps, "<domain type='kvm'") != NULL)
 		type = "kvm";
 	free(caps);
@@ -973,7 +981,7 @@ hv_libvirt_call_host(struct hv_libvirt_call *call)
 		return (-1);
 	/* Optional: drivers without it (test://) still have a host. */
 	call->host.domcaps_xml = virConnectGetDomainCapabilities(call->conn,
-	    NULL, NULL, NULL, hv_libvirt_virttype(call->conn), 0);
+	    NULL, NULL, NULL, hv_libvirt_virttype(call), 0);
 	if (virNodeGetInfo(call->conn, &info) < 0)
 		return (-1);
 	call->host.memory_kib = info.memory;
@@ -1007,7 +1015,7 @@ hv_libvirt_call_work(void *arg)
 		goto out;
 	case HV_LIBVIRT_COMPARE:
 		rc = virConnectCompareHypervisorCPU(call->conn, NULL, NULL,
-		    NULL, hv_libvirt_virttype(call->conn), call->cpu_xml, 0);
+		    NULL, hv_libvirt_virttype(call), call->cpu_xml, 0);
 		if (rc >= 0) {
 			call->compatible = (rc != VIR_CPU_COMPARE_INCOMPATIBLE);
 			rc = 0;
@@ -1103,6 +1111,7 @@ hv_libvirt_call_start(struct hv_node *node, struct hv_libvirt_call *call)
 	}
 
 	call->conn = node->conn;
+	call->virt_type = node->virt_type;
 	virConnectRef(call->conn);
 	if (call->kind != HV_LIBVIRT_MIGRATE && node->call_timeout > 0) {
 		call->deadline = evtimer_new(node->base, hv_libvirt_call_timer,

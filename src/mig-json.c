@@ -271,7 +271,10 @@ out:
 	return (rc);
 }
 
-/* Parse a migrate body: {"targetNode": NAME}; other fields are errors. */
+/*
+ * Parse a migrate body: {"targetNode": NAME} or {} (*TARGET stays NULL:
+ * ferry picks); other fields are errors.
+ */
 int
 mig_json_migrate_body(const char *body, size_t len, char **target,
     char **cause)
@@ -303,8 +306,8 @@ mig_json_migrate_body(const char *body, size_t len, char **target,
 		}
 	}
 	t = mig_json_get(v, yajl_t_any, "targetNode", NULL, NULL);
-	if (t == NULL) {
-		*cause = xstrdup("field 'targetNode' is required");
+	if (t == NULL || YAJL_IS_NULL(t)) {
+		rc = 0;		/* no target: ferry picks one */
 		goto out;
 	}
 	if (!YAJL_IS_STRING(t) || !util_name_valid(YAJL_GET_STRING(t))) {

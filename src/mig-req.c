@@ -20,13 +20,16 @@
 struct mig_req {
 	struct mig_mgr	*mgr;		/* the manager */
 	char		*vm;		/* VM to move */
-	char		*target;	/* node name */
+	char		*target;	/* node name, or NULL: ferry picks */
 	char		*name;		/* migration name, once chosen */
 	char		*source;	/* where it runs, once found */
 	int		 found;		/* nodes running it */
 	int		 waiting;	/* dom_state answers outstanding */
 	int		 down;		/* nodes that could not answer */
 	int		 paused;	/* nodes where it is paused */
+	int		 refreshed;	/* the source's inventory was reread */
+	int		 inv_waiting;	/* node inventories still being read */
+	int		 inv_waited;	/* waited for every node's inventory */
 	mig_reply_cb	 cb;		/* the answer goes here */
 	void		*arg;		/* for cb */
 };
@@ -58,7 +61,7 @@ mig_req_fail(struct mig_req *req, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	req->cb(status, NULL, msg, req->arg);
+	req->cb(status, NULL, msg, NULL, 0, req->arg);
 	free(msg);
 	mig_req_free(req);
 }
@@ -99,7 +102,7 @@ mig_req_claimed(int rc, const char *holder, const char *err, void *arg)
 	rec.uid = xstrdup(uid);
 	rec.vm = xstrdup(req->vm);
 	rec.source = xstrdup(req->source);
-	rec.target = xstrdup(req->target);
+	rec.target = xstrdup(req->target != NULL ? req->target : "");
 	rec.trigger = xstrdup("manual");
 	rec.state = MIG_PENDING;
 	rec.created = util_wall_ms();
@@ -109,18 +112,121 @@ mig_req_claimed(int rc, const char *holder, const char *err, void *arg)
 	m = mig_create(mgr, &rec);
 	mig_persist(m);
 	mig_log(m, LOG_LEVEL_INFO, MIG_PENDING, "migration created");
-	req->cb(201, &m->rec, NULL, req->arg);
+	req->cb(201, &m->rec, NULL, NULL, 0, req->arg);
 	mig_req_free(req);
 	mig_begin(m);
+}
+
+/* Finish a request with 422 or 409 and every reason as "CODE: text". */
+static void
+mig_req_refuse(struct mig_req *req, int status, const char *error,
+    const struct rules_reasons *why)
+{
+	const char	**reasons;
+	char		**texts;
+	size_t		  i;
+
+	texts = xcalloc(why->n, sizeof *texts);
+	reasons = xcalloc(why->n, sizeof *reasons);
+	for (i = 0; i < why->n; i++) {
+		xasprintf(&texts[i], "%s: %s", why->v[i].code,
+		    why->v[i].message);
+		reasons[i] = texts[i];
+	}
+	req->cb(status, NULL, error, reasons, why->n, req->arg);
+	for (i = 0; i < why->n; i++)
+		free(texts[i]);
+	free(texts);
+	free(reasons);
+	mig_req_free(req);
+}
+
+/*
+ * The seed's refusals: VM V not live-migratable (422, every reason), or
+ * an explicit target failing a filter (409, that filter's reason).  0 if
+ * the request may go on; else it has been answered and freed.
+ */
+static int
+mig_req_check_rules(struct mig_req *req, struct mig_node *src,
+    const struct mig_vm *v)
+{
+	struct mig_cluster	 c;
+	struct rules_reasons	 why = { 0 };
+	struct rules_reason	 r = { 0 };
+	char			*error = NULL;
+	int			 rc = 0;
+
+	mig_cluster_build(req->mgr, &c);
+	if (rules_migratable(&c.c, v->info, src->name, &why) > 0) {
+		xasprintf(&error, "VM '%s' is not live-migratable", req->vm);
+		mig_req_refuse(req, 422, error, &why);
+		rc = -1;
+	} else if (req->target != NULL && !rules_target_fits(&c.c, v->info,
+	    src->name, mig_cluster_node(&c, req->target), &r)) {
+		xasprintf(&error, "node '%s' cannot take VM '%s'", req->target,
+		    req->vm);
+		why.v = xcalloc(1, sizeof *why.v);
+		why.v[0] = r;
+		why.n = 1;
+		memset(&r, 0, sizeof r);
+		mig_req_refuse(req, 409, error, &why);
+		rc = -1;
+	}
+	free(error);
+	rules_reasons_clear(&why);
+	mig_cluster_free(&c);
+	return (rc);
+}
+
+static void	mig_req_located(struct mig_req *);
+
+/* The source's inventory was reread: look again. */
+static void
+mig_req_inv_done(void *arg)
+{
+	mig_req_located(arg);
+}
+
+/* One node's inventory, waited for, is read. */
+static void
+mig_req_inv_node_done(void *arg)
+{
+	struct mig_req	*req = arg;
+
+	if (--req->inv_waiting == 0)
+		mig_req_located(req);
+}
+
+/*
+ * The rules need every connected node's labels and VMs: wait for nodes
+ * whose first inventory is still being read.  1 if waiting.
+ */
+static int
+mig_req_wait_inventory(struct mig_req *req)
+{
+	struct mig_node	*n;
+	size_t		 i;
+
+	req->inv_waited = 1;
+	req->inv_waiting = 1;
+	for (i = 0; i < req->mgr->nnodes; i++) {
+		n = &req->mgr->nodes[i];
+		if (n->up && (!n->have_caps || !n->have_vms)) {
+			req->inv_waiting++;
+			mig_inv_refresh(n, mig_req_inv_node_done, req);
+		}
+	}
+	return (--req->inv_waiting > 0);
 }
 
 /* Every node has said whether it runs the VM. */
 static void
 mig_req_located(struct mig_req *req)
 {
-	struct mig_mgr	*mgr = req->mgr;
-	struct mig_node	*src;
-	char		 suffix[6];
+	struct mig_mgr		*mgr = req->mgr;
+	struct mig_node		*src;
+	const struct mig_vm	*v;
+	char			 suffix[6];
 
 	if (req->found == 0) {
 		if (req->paused > 0)
@@ -139,7 +245,7 @@ mig_req_located(struct mig_req *req)
 		    req->found);
 		return;
 	}
-	if (strcmp(req->source, req->target) == 0) {
+	if (req->target != NULL && strcmp(req->source, req->target) == 0) {
 		mig_req_fail(req, 409, "VM '%s' already runs on node '%s'",
 		    req->vm, req->target);
 		return;
@@ -154,6 +260,27 @@ mig_req_located(struct mig_req *req)
 		mig_req_fail(req, 503, "redis is unreachable");
 		return;
 	}
+	if (!req->inv_waited && mig_req_wait_inventory(req))
+		return;
+	v = mig_inv_vm(src, req->vm);
+	if (v == NULL && !req->refreshed) {
+		/* Started since the last listing: read the node again. */
+		req->refreshed = 1;
+		mig_inv_refresh(src, mig_req_inv_done, req);
+		return;
+	}
+	if (v == NULL || !src->have_caps) {
+		mig_req_fail(req, 503, "node '%s' has not listed VM '%s' yet",
+		    src->name, req->vm);
+		return;
+	}
+	if (v->info == NULL) {
+		mig_req_fail(req, 422, "VM '%s' has domain XML ferry cannot "
+		    "read: %s", req->vm, v->error);
+		return;
+	}
+	if (mig_req_check_rules(req, src, v) != 0)
+		return;
 	util_random_suffix(suffix, sizeof suffix);
 	xasprintf(&req->name, "%s-%s", req->vm, suffix);
 	store_vm_claim(mgr->store, req->vm, req->name, mig_req_claimed, req);
@@ -188,13 +315,13 @@ mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
 {
 	struct mig_req		*req = xcalloc(1, sizeof *req);
 	struct mig_req_probe	*p;
-	struct mig_node		*dst;
+	struct mig_node		*dst = NULL;
 	struct mig		*m;
 	size_t			 i;
 
 	req->mgr = mgr;
 	req->vm = xstrdup(vm);
-	req->target = xstrdup(target);
+	req->target = target != NULL ? xstrdup(target) : NULL;
 	req->cb = cb;
 	req->arg = arg;
 
@@ -202,11 +329,11 @@ mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
 		mig_req_fail(req, 409, "the cluster has only one node");
 		return;
 	}
-	if ((dst = mig_node_find(mgr, target)) == NULL) {
+	if (target != NULL && (dst = mig_node_find(mgr, target)) == NULL) {
 		mig_req_fail(req, 400, "unknown target node '%s'", target);
 		return;
 	}
-	if (!dst->up) {
+	if (target != NULL && !dst->up) {
 		mig_req_fail(req, 503, "target node '%s' is not connected",
 		    target);
 		return;

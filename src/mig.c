@@ -715,15 +715,65 @@ mig_watch(struct mig *m)
 	mig_probe_job(m);
 }
 
-/* Check the hosts of M and fire the result (action SCHEDULE). */
+/* The target's hypervisor answered whether it runs the VM's CPU. */
+static void
+mig_schedule_cpu_done(int rc, int compatible, const char *err, void *arg)
+{
+	struct mig	*m = arg;
+	char		*msg;
+
+	if (m->rec.state != MIG_SCHEDULING)
+		return;
+	if (rc == 0 && !compatible) {
+		xasprintf(&msg, "node '%s' cannot run the VM's CPU",
+		    m->rec.target);
+		mig_set_message(m, msg);
+		free(msg);
+		mig_fire(m, MIG_EV_TARGET_CHECK_FAILED);
+		return;
+	}
+	if (rc != 0)
+		log_warn("migration '%s': cannot compare the VM's CPU on '%s' "
+		    "(%s); going on", m->rec.name, m->rec.target, err);
+	mig_set_message(m, NULL);
+	mig_fire(m, MIG_EV_TARGET_CHOSEN);
+}
+
+/* No node takes M now: wait (back in pending) or give up. */
+static void
+mig_schedule_none(struct mig *m, const char *why)
+{
+	uint64_t	waited = util_wall_ms() - m->rec.created;
+	char		*msg;
+
+	xasprintf(&msg, "no node can take the VM: %s", why);
+	mig_set_message(m, msg);
+	free(msg);
+	if (waited >= (uint64_t)m->mgr->cfg->unschedulable_timeout * 1000)
+		mig_fire(m, MIG_EV_UNSCHEDULABLE);
+	else
+		mig_fire(m, MIG_EV_NO_TARGET);
+}
+
+/*
+ * Choose or check M's target with the cluster rules, then ask the target
+ * whether it runs the VM's CPU (action SCHEDULE).
+ */
 static void
 mig_schedule(struct mig *m)
 {
-	struct mig_node	*src = mig_node_find(m->mgr, m->rec.source);
-	struct mig_node	*dst = mig_node_find(m->mgr, m->rec.target);
-	char		*msg;
+	struct mig_mgr			*mgr = m->mgr;
+	struct mig_node			*src = mig_node_find(mgr, m->rec.source);
+	struct mig_node			*dst;
+	const struct mig_vm		*v;
+	const struct rules_node		*t;
+	struct mig_cluster		 c;
+	struct rules_reasons		 why = { 0 };
+	struct rules_reason		 r = { 0 };
+	char				*msg, *cpu;
 
-	if (src == NULL || dst == NULL) {
+	if (src == NULL || (m->rec.target[0] != '\0' &&
+	    mig_node_find(mgr, m->rec.target) == NULL)) {
 		xasprintf(&msg, "node '%s' is no longer configured",
 		    src == NULL ? m->rec.source : m->rec.target);
 		mig_set_message(m, msg);
@@ -731,16 +781,51 @@ mig_schedule(struct mig *m)
 		mig_fire(m, MIG_EV_TARGET_CHECK_FAILED);
 		return;
 	}
-	if (!src->up || !dst->up) {
-		xasprintf(&msg, "node '%s' is not connected; waiting",
-		    !src->up ? src->name : dst->name);
+	v = mig_inv_vm(src, m->rec.vm);
+	if (!src->up || v == NULL || v->info == NULL) {
+		xasprintf(&msg, "node '%s' is not connected or has not listed "
+		    "the VM; waiting", src->name);
 		mig_set_message(m, msg);
 		free(msg);
 		mig_fire(m, MIG_EV_NO_TARGET);
 		return;
 	}
-	mig_set_message(m, NULL);
-	mig_fire(m, MIG_EV_TARGET_CHOSEN);
+	mig_cluster_build(mgr, &c);
+	if (m->rec.target[0] == '\0') {
+		if ((t = rules_pick_target(&c.c, v->info, src->name,
+		    &why)) == NULL) {
+			msg = why.n > 0 ? why.v[0].message : NULL;
+			mig_schedule_none(m, msg != NULL ? msg :
+			    "the cluster has no other node");
+			goto out;
+		}
+		free(m->rec.target);
+		m->rec.target = xstrdup(t->name);
+		mig_log(m, LOG_LEVEL_INFO, m->rec.state, "target chosen");
+	} else if (!rules_target_fits(&c.c, v->info, src->name,
+	    mig_cluster_node(&c, m->rec.target), &r)) {
+		/* A node that is only away for now is worth waiting for. */
+		if (strcmp(r.code, "NodeDown") == 0)
+			mig_schedule_none(m, r.message);
+		else {
+			mig_set_message(m, r.message);
+			mig_fire(m, MIG_EV_TARGET_CHECK_FAILED);
+		}
+		goto out;
+	}
+	dst = mig_node_find(mgr, m->rec.target);
+	if (v->info->cpu_mode == VM_CPU_CUSTOM && v->info->cpu_model != NULL) {
+		xasprintf(&cpu, "<cpu mode='custom' match='exact'>"
+		    "<model fallback='forbid'>%s</model></cpu>",
+		    v->info->cpu_model);
+		hv_compare_cpu(dst->hv, cpu, mig_schedule_cpu_done, m);
+		free(cpu);
+	} else
+		mig_schedule_cpu_done(0, 1, NULL, m);
+out:
+	free(r.message);
+	rules_reasons_clear(&why);
+	mig_cluster_free(&c);
 }
 
 /* Back in pending: retry scheduling later, or give up (action BACKOFF). */
@@ -749,7 +834,9 @@ mig_backoff(struct mig *m)
 {
 	uint64_t	waited = util_wall_ms() - m->rec.created;
 
-	if (waited >= (uint64_t)m->mgr->cfg->unreachable_timeout * 1000) {
+	/* Waiting for a host to come back: unreachable_timeout at most. */
+	if (m->rec.target[0] != '\0' &&
+	    waited >= (uint64_t)m->mgr->cfg->unreachable_timeout * 1000) {
 		mig_fire(m, MIG_EV_PENDING_TIMEOUT);
 		return;
 	}
@@ -845,6 +932,7 @@ mig_node_conn_cb(struct hv_node *hv, int up, const char *why, void *arg)
 	uint64_t	 now = util_now_ms();
 
 	n->up = up;
+	mig_inv_node_changed(n, up);
 	TAILQ_FOREACH(m, &n->mgr->migs, entry) {
 		if (!mig_state_active(m->rec.state))
 			continue;
@@ -882,6 +970,8 @@ mig_node_event_cb(struct hv_node *hv, const char *vm, enum hv_event ev,
 
 	log_debug("node '%s': domain '%s' event %s", n->name, vm,
 	    hv_event_name(ev));
+	if (ev != HV_EV_MIGRATION_ITERATION && ev != HV_EV_JOB_COMPLETED)
+		mig_inv_domain_event(n);
 	if (m == NULL || strcmp(m->rec.source, n->name) != 0)
 		return;
 	running = (m->rec.state == MIG_COPYING ||
@@ -948,11 +1038,15 @@ mig_mgr_create(struct event_base *base, const struct config *cfg,
 		p.keepalive_count = cfg->keepalive_count;
 		p.call_timeout = cfg->call_timeout;
 		p.reconnect_max = cfg->reconnect_max;
+		if (n->cfg->virt_type != NULL &&
+		    strcmp(n->cfg->virt_type, "auto") != 0)
+			p.virt_type = n->cfg->virt_type;
 		cbs.conn_cb = mig_node_conn_cb;
 		cbs.event_cb = mig_node_event_cb;
 		cbs.arg = n;
 		n->hv = hv_node_create(ops, base, workers, &p, &cbs);
 	}
+	mig_inv_start(mgr);
 	return (mgr);
 }
 
@@ -969,10 +1063,11 @@ mig_mgr_free(struct mig_mgr *mgr)
 		TAILQ_REMOVE(&mgr->migs, m, entry);
 		mig_free(m);
 	}
-	for (i = 0; i < mgr->nnodes; i++) {
+	for (i = 0; i < mgr->nnodes; i++)
 		hv_node_free(mgr->nodes[i].hv);
+	mig_inv_stop(mgr);
+	for (i = 0; i < mgr->nnodes; i++)
 		free(mgr->nodes[i].name);
-	}
 	if (mgr->load_retry != NULL)
 		event_free(mgr->load_retry);
 	free(mgr->nodes);

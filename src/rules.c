@@ -509,9 +509,10 @@ rules_target_fits(const struct rules_cluster *c, const struct vm_info *vm,
 		    (unsigned long long)(node->inbound_kib / 1024));
 		return (0);
 	}
-	limit = (double)node->cpus * (c->cpu_overcommit > 0 ?
-	    c->cpu_overcommit : 1.0);
-	if (node->cpus > 0 && (double)(node->vcpus_used +
+	/* CPUs are judged only when an overcommit ratio is set. */
+	limit = (double)node->cpus * c->cpu_overcommit;
+	if (c->cpu_overcommit > 0 && node->cpus > 0 &&
+	    (double)(node->vcpus_used +
 	    node->inbound_vcpus + vm->vcpus) > limit) {
 		rules_set(why, "CPU", "node '%s' has %u vCPUs in use of %.0f "
 		    "allowed; the VM needs %u", node->name,

@@ -12,6 +12,7 @@ int		 ctl_json_parse(const char *, size_t, yajl_val *, char **);
 yajl_val	 ctl_json_get(yajl_val, const char *, yajl_type);
 const char	*ctl_json_string(yajl_val, const char *);
 int		 ctl_json_number(yajl_val, const char *, double *);
+int		 ctl_json_bool(yajl_val, const char *, int *);
 int		 ctl_json_print(yajl_val);
 void		 ctl_json_clean(char *);
 

@@ -88,6 +88,8 @@ struct hv_node_params {
 	int		 keepalive_count;
 	int		 call_timeout;		/* s, deadline of each call */
 	int		 reconnect_max;		/* s, cap of reconnect backoff */
+	const char	*virt_type;		/* "kvm", "qemu", or NULL: kvm if
+						   the host offers it */
 };
 
 /* One domain of a host, for the inventory. */

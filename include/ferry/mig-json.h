@@ -16,7 +16,7 @@ char	*mig_json_encode(const struct mig_record *);
 /* Parse what mig_json_encode wrote into REC (cleared first); 0 or -1. */
 int	 mig_json_decode(const char *, struct mig_record *, char **);
 
-/* Parse a migrate request body {"targetNode": "..."}; 0 or -1 + cause. */
+/* Parse a migrate body {"targetNode": "..."} or {} (no target); 0 or -1. */
 int	 mig_json_migrate_body(const char *, size_t, char **, char **);
 
 /* {"error": ERROR, "reasons": [REASONS...]}.  Caller frees. */

@@ -11,6 +11,23 @@
 #include "ferry/log.h"
 #include "ferry/mig.h"
 #include "ferry/mig-timeout.h"
+#include "ferry/node.h"
+#include "ferry/rules.h"
+#include "ferry/vm.h"
+
+/* Someone waiting for a node's inventory refresh to end. */
+struct mig_inv_waiter {
+	void	(*cb)(void *);	/* called on the loop */
+	void	*arg;
+};
+
+/* One VM seen on a node by the inventory. */
+struct mig_vm {
+	char			*name;		/* domain name */
+	enum hv_dom_state	 state;		/* where it stood when listed */
+	struct vm_info		*info;		/* its XML parsed, or NULL */
+	char			*error;		/* why the XML did not parse */
+};
 
 /* One host as the manager sees it. */
 struct mig_node {
@@ -19,6 +36,25 @@ struct mig_node {
 	const struct config_node *cfg;		/* settings it started with */
 	struct hv_node		*hv;		/* connection */
 	int			 up;		/* connected now */
+
+	/* Inventory (mig-inv.c), refreshed on events and on a timer. */
+	struct node_caps	 caps;		/* from its capabilities */
+	int			 have_caps;	/* caps and labels are filled */
+	struct node_label	*labels;	/* computed + hostname + config */
+	size_t			 nlabels;
+	uint64_t		 memory_kib;	/* host memory */
+	uint64_t		 free_kib;	/* free memory when last asked */
+	unsigned int		 cpus;		/* host logical CPUs */
+	struct mig_vm		*vms;		/* domains, as last listed */
+	size_t			 nvms;
+	int			 have_vms;	/* vms has been listed once */
+	int			 inv_busy;	/* inventory calls out */
+	int			 inv_again;	/* refresh again when done */
+	uint64_t		 inv_at;	/* wall ms of the last refresh */
+	struct event		*inv_timer;	/* every inventory_interval */
+	struct event		*inv_soon;	/* shortly after domain events */
+	struct mig_inv_waiter	*waiters;	/* called when a refresh ends */
+	size_t			 nwaiters;
 };
 
 /* What the retry timer of a migration is waiting to do. */
@@ -83,5 +119,23 @@ void		 mig_persist(struct mig *);
 void		 mig_log(struct mig *, enum log_level, enum mig_state,
 		     const char *);
 void		 mig_begin(struct mig *);
+
+/* The rules' view of the cluster, built from the inventory (mig-inv.c). */
+struct mig_cluster {
+	struct rules_cluster	 c;		/* what the rules read */
+	struct rules_node	*nodes;		/* one per mig_node, same order */
+	struct rules_storage	*storage;	/* one per config storage class */
+};
+
+void		 mig_inv_start(struct mig_mgr *);
+void		 mig_inv_stop(struct mig_mgr *);
+void		 mig_inv_node_changed(struct mig_node *, int);
+void		 mig_inv_domain_event(struct mig_node *);
+void		 mig_inv_refresh(struct mig_node *, void (*)(void *), void *);
+const struct mig_vm *mig_inv_vm(struct mig_node *, const char *);
+void		 mig_cluster_build(struct mig_mgr *, struct mig_cluster *);
+void		 mig_cluster_free(struct mig_cluster *);
+const struct rules_node *mig_cluster_node(const struct mig_cluster *,
+		    const char *);
 
 #endif

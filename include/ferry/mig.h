@@ -64,7 +64,7 @@ void	 mig_record_clear(struct mig_record *);	/* free members */
 
 /* Result of an API request: HTTP-like STATUS, the record or an error. */
 typedef void (*mig_reply_cb)(int, const struct mig_record *, const char *,
-	    void *);
+	    const char *const *, size_t, void *);
 typedef void (*mig_each_cb)(const struct mig_record *, void *);
 
 struct mig_mgr	*mig_mgr_create(struct event_base *, const struct config *,
@@ -78,9 +78,10 @@ void		 mig_mgr_reload(struct mig_mgr *, const struct config *);
 void		 mig_mgr_store_changed(struct mig_mgr *, int);
 
 /*
- * Start migrating VM to TARGET (a node name).  CB(status, record, error)
- * runs exactly once, on the loop (before this returns when a check fails
- * at once): 201 created; 400 unknown target; 404 VM
+ * Start migrating VM to TARGET (a node name, or NULL: ferry picks one).
+ * CB(status, record, error, reasons, nreasons) runs exactly once, on the
+ * loop (before this returns when a check fails at once): 201 created;
+ * 422 not live-migratable (every reason); 409 the target fails a filter; 400 unknown target; 404 VM
  * not found; 409 one-node cluster, VM already on TARGET or paused, or an
  * active migration exists; 503 Redis, the source or the target unreachable.
  */
@@ -94,6 +95,13 @@ const struct mig_record *mig_mgr_find(struct mig_mgr *, const char *);
 void		 mig_mgr_foreach(struct mig_mgr *, mig_each_cb, void *);
 int		 mig_mgr_loaded(struct mig_mgr *);	/* past records read */
 int		 mig_mgr_node_up(struct mig_mgr *, const char *);
+
+/*
+ * Node NAME (or every node, NAME NULL) and VM NAME (or every VM) as API
+ * JSON; NULL if there is no such node or VM.  Caller frees.
+ */
+char		*mig_mgr_nodes_json(struct mig_mgr *, const char *);
+char		*mig_mgr_vms_json(struct mig_mgr *, const char *);
 
 /* Name of the Ith configured node, or NULL past the end. */
 const char	*mig_mgr_node_name(struct mig_mgr *, size_t);

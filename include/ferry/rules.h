@@ -55,7 +55,8 @@ struct rules_cluster {
 	size_t				 nstorage;
 	const char			*cpu_model;	/* default model, "" = host-model */
 	uint64_t			 headroom_kib;	/* kept free after placement */
-	double				 cpu_overcommit; /* vCPUs per CPU allowed */
+	double				 cpu_overcommit; /* vCPUs per CPU allowed,
+							   0 = not judged */
 };
 
 /* One reason: a stable code and a sentence naming the device or rule. */

@@ -34,7 +34,7 @@ ferry_conf() {
 		printf '[redis]\nredis_port = %s\nredis_prefix = "%s"\n' "$FERRY_REDIS_PORT" "$FERRY_PREFIX"
 		printf '[migration]\n'
 		for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
-		bash "$LAB_SH" conf
+		bash "$LAB_SH" conf "virt_type = qemu"
 	} > "$FERRYD_CONF"
 }
 

@@ -2,7 +2,9 @@
 # test-ferryctl.sh: ferryctl against a fake ferryd API (python3, loopback
 # only) that serves canned JSON: a table, -o json, migrate --wait through
 # pending -> copying -> succeeded/failed/aborted, a 409 with reasons, a
-# malformed body, an unreachable server and usage errors.  Exit codes and
+# malformed body, an unreachable server and usage errors; the inventory
+# (get nodes, get vms, describe vm, objects with missing or mistyped
+# fields), migrate without --to and a 422 refusal with its reasons.  Exit codes and
 # output are checked.  The end-to-end test against the real ferryd is
 # tests/e2e/test-migrate.sh.
 set -u
@@ -41,13 +43,13 @@ def ts(t):
 
 GIB = 1 << 30
 def mig(name, vm, phase, reason="", message="", pct=None, age=300,
-        end=None, transitions=None):
+        end=None, transitions=None, target="node-b", asked="node-b"):
     o = {"apiVersion": "ferry.io/v1", "kind": "VirtualMachineInstanceMigration",
          "metadata": {"name": name, "uid": "6f1c0000-0000-4000-8000-000000000000",
                       "creationTimestamp": ts(now - age)},
-         "spec": {"vmiName": vm, "targetNode": "node-b"},
+         "spec": {"vmiName": vm, "targetNode": asked},
          "status": {"phase": phase, "reason": reason, "message": message,
-                    "sourceNode": "node-a", "targetNode": "node-b",
+                    "sourceNode": "node-a", "targetNode": target,
                     "abortRequested": False, "startTimestamp": ts(now - age),
                     "endTimestamp": ts(now - age + end) if end else None,
                     "phaseTransitions": [{"phase": p, "time": ts(now)}
@@ -76,6 +78,85 @@ SCRIPTS = {
     "node-r": ("vm1-rt123", [("pending", None), ("503", None),
                ("copying", 50), ("succeeded", 100)]),
 }
+# The inventory of doc/api.md "Cluster inventory".
+KIB_GIB = 1 << 20
+def node(name, ready=True, unschedulable=False, taints=(), vms=0, cpus=2,
+         total=24576000, free=20000000, host_model="Skylake-Client-IBRS"):
+    return {"apiVersion": "ferry.io/v1", "kind": "Node",
+            "metadata": {"name": name,
+                         "labels": {"kubernetes.io/hostname": name,
+                                    "host-model-cpu.node.kubevirt.io/" + host_model: "true",
+                                    "zone": "east"}},
+            "spec": {"unschedulable": unschedulable, "taints": list(taints),
+                     "cpuManager": False, "networks": ["mgmt"]},
+            "status": {"ready": ready, "hostModel": host_model,
+                       "capacity": {"memoryKiB": total, "cpus": cpus},
+                       "free": {"memoryKiB": free},
+                       "allocated": {"vcpus": vms, "vms": vms},
+                       "inbound": {"migrations": 0, "memoryKiB": 0}}}
+
+NODES = [node("node-a", vms=2),
+         node("node-b", vms=1, cpus=4, total=16 * KIB_GIB, free=12 * KIB_GIB + KIB_GIB // 2,
+              host_model="Cascadelake-Server"),
+         node("node-c", ready=False, unschedulable=True, vms=0, cpus=8,
+              total=8 * KIB_GIB, free=8 * KIB_GIB,
+              taints=[{"key": "maintenance", "effect": "NoSchedule"}])]
+
+def vm(name, node, phase="Running", memory=131072, vcpus=1, mode="host-model",
+       model=None, disks=(), ifaces=(), hostdevs=(), selector=None,
+       required=None, reasons=(), migration=None):
+    o = {"apiVersion": "ferry.io/v1", "kind": "VirtualMachineInstance",
+         "metadata": {"name": name, "uid": "0000000%s-0000-4000-8000-000000000000" % name[-1]},
+         "spec": {"memoryKiB": memory, "vcpus": vcpus,
+                  "cpu": {"mode": mode, "model": model},
+                  "disks": list(disks), "interfaces": list(ifaces),
+                  "hostDevices": list(hostdevs),
+                  "nodeSelector": selector or {}, "requiredLabels": required or {}},
+         "status": {"nodeName": node, "phase": phase,
+                    "migratable": not reasons,
+                    "reasons": [{"code": c, "message": m} for c, m in reasons],
+                    "conditions": [{"type": "LiveMigratable",
+                                    "status": "False" if reasons else "True",
+                                    "reason": reasons[0][0] if reasons else "",
+                                    "message": reasons[0][1] if reasons else ""}],
+                    "migrationState": migration}}
+    return o
+
+VMS = [vm("vm1", "node-a",
+          disks=[{"target": "vda", "device": "disk", "source": "/srv/nfs/vm1.qcow2"}],
+          ifaces=[{"type": "network", "source": "mgmt", "mac": "52:54:00:00:00:01"}],
+          migration={"migrationUID": "6f1c0000-0000-4000-8000-000000000000",
+                     "migrationName": "vm1-a3d1f", "phase": "copying",
+                     "sourceNode": "node-a", "targetNode": "node-b"}),
+       vm("vm2", "node-a", memory=2 * KIB_GIB, vcpus=2, mode="custom", model="Nehalem",
+          disks=[{"target": "vda", "device": "disk", "source": "/srv/nfs/vm2.qcow2"},
+                 {"target": "sda", "device": "cdrom", "source": "/srv/iso/install.iso"}],
+          ifaces=[{"type": "bridge", "source": "br0", "mac": "52:54:00:00:00:02"}],
+          hostdevs=[{"type": "pci", "device": "0000:65:00.0"}],
+          selector={"kubernetes.io/hostname": "node-a"},
+          required={"zone": "east", "ssd": None},
+          reasons=[("CDROM", "disk 'sda' is a CD-ROM"),
+                   ("HostDevicePCI", "PCI host device '0000:65:00.0' is attached")]),
+       vm("vm3", "node-b", phase="Paused", memory=1536 * 1024, mode=None,
+          migration={"migrationUID": "7a2d0000-0000-4000-8000-000000000000",
+                     "migrationName": "vm3-k2k2k", "phase": "succeeded",
+                     "sourceNode": "node-a", "targetNode": "node-b"})]
+
+# Objects a newer or broken ferryd might send: nothing must crash.
+ODD = {
+    "/v1/nodes/odd": {"metadata": {"name": "odd"}, "spec": {"taints": "x"},
+                      "status": {"ready": "yes", "capacity": {"cpus": -1},
+                                 "free": {"memoryKiB": 1048576}}},
+    "/v1/vms/odd": {"metadata": {"name": "odd\u001b[31m"},
+                    "spec": {"memoryKiB": "lots", "vcpus": 1.5, "cpu": None,
+                             "disks": [None, 7, {"target": 3}],
+                             "interfaces": {"not": "a list"},
+                             "nodeSelector": {"n": 1, "b": True, "l": [1]}},
+                    "status": {"migratable": False, "reasons": [7, "Legacy: a string"],
+                               "migrationState": {"phase": 3}}},
+    "/v1/vms/empty": {},
+}
+
 FINAL = {"succeeded": ("", ""), "failed": ("ProgressTimeout", "no progress for 150s"),
          "aborted": ("AbortRequested", "")}
 steps = {}
@@ -113,6 +194,21 @@ class H(BaseHTTPRequestHandler):
         if p == "/v1/migrations":
             return self.send(200, {"kind": "VirtualMachineInstanceMigrationList",
                                    "items": LIST})
+        if p == "/v1/nodes":
+            return self.send(200, {"kind": "NodeList", "items": NODES})
+        if p == "/v1/vms":
+            return self.send(200, {"kind": "VirtualMachineInstanceList", "items": VMS})
+        if p == "/v1/vms-empty":
+            return self.send(200, {"kind": "VirtualMachineInstanceList", "items": []})
+        if p in ODD:
+            return self.send(200, ODD[p])
+        for prefix, objs in (("/v1/nodes/", NODES), ("/v1/vms/", VMS)):
+            if p.startswith(prefix):
+                name = p[len(prefix):]
+                for o in objs:
+                    if o["metadata"]["name"] == name:
+                        return self.send(200, o)
+                return self.err(404, "%s '%s' not found" % (prefix[4:-2], name))
         if p == "/v1/migrations/bad-json":
             return self.send(200, raw=b'{"metadata": {"name": ')
         if p == "/v1/migrations/no-phase":
@@ -140,9 +236,27 @@ class H(BaseHTTPRequestHandler):
             if self.headers.get("Content-Type") != "application/json":
                 return self.err(400, "body must be application/json")
             try:
-                target = json.loads(raw)["targetNode"]
+                body = json.loads(raw)
+                assert isinstance(body, dict) and set(body) <= {"targetNode"}
+                target = body.get("targetNode")
             except Exception:
                 return self.err(400, "bad body")
+            if vm == "vm2":
+                return self.err(422, "VM 'vm2' is not live-migratable",
+                                ["CDROM: disk 'sda' is a CD-ROM",
+                                 "HostDevicePCI: PCI host device '0000:65:00.0' is attached"])
+            if target is None:
+                # ferry picks: vm3 -> node-b; "lonely" waits for a fit.
+                if raw != b"{}":
+                    return self.err(400, "expected the body {}")
+                if vm == "lonely":
+                    return self.send(201, mig("lonely-p0001", vm, "pending", age=0,
+                                              target="", asked=None))
+                return self.send(201, mig(vm + "-auto1", vm, "pending", age=0,
+                                          asked=None))
+            if target == "node-c":
+                return self.err(409, "cannot migrate '%s' to 'node-c'" % vm,
+                                ["Unschedulable: node 'node-c' is cordoned or tainted NoSchedule"])
             if vm == "busy":
                 return self.err(409, "cannot migrate 'busy'",
                                 ["VM already has an active migration 'busy-x1y2z'",
@@ -321,6 +435,191 @@ run migrate vm1 --to node-r --wait
 expect_rc 0
 expect '^migration vm1-rt123 succeeded in 4\.2s$'
 
+# get nodes: STATUS, SCHEDULABLE (cordon and taints), free/total GiB.
+run get nodes
+expect_rc 0
+expect '^NAME +STATUS +SCHEDULABLE +VMS +CPUS +MEMORY +HOST-MODEL$'
+expect '^node-a +Ready +true +2 +2 +19\.1/23\.4Gi +Skylake-Client-IBRS$'
+expect '^node-b +Ready +true +1 +4 +12\.5/16\.0Gi +Cascadelake-Server$'
+expect '^node-c +NotReady +false +0 +8 +8\.0/8\.0Gi +Skylake-Client-IBRS$'
+[ "$(printf '%s\n' "$out" | wc -l)" = 4 ] || fail "not 4 lines"
+
+run get node node-b
+expect_rc 0
+expect '^NAME +STATUS'
+expect '^node-b +Ready +true +1 +4 '
+[ "$(printf '%s\n' "$out" | wc -l)" = 2 ] || fail "not 2 lines"
+
+run get nodes node-c
+expect_rc 0
+expect '^node-c +NotReady +false '
+
+run get node node-a -o json
+expect_rc 0
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1]));
+assert o["kind"] == "Node" and o["status"]["capacity"]["memoryKiB"] == 24576000
+assert o["metadata"]["labels"]["zone"] == "east"' "$tmp/out" 2>/dev/null ||
+    fail "-o json is not the node"
+[ "$(printf '%s\n' "$out" | wc -l)" -gt 20 ] || fail "-o json is not pretty"
+
+run get nodes -o json
+expect_rc 0
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1]));
+assert [n["metadata"]["name"] for n in o["items"]] == ["node-a", "node-b", "node-c"]' \
+    "$tmp/out" 2>/dev/null || fail "-o json is not the node list"
+
+run get node nope
+expect_rc 1
+expect -e "^ferryctl: node 'nope' not found \(HTTP 404\)$"
+
+# A node with mistyped fields: dashes, no crash.
+run get node odd
+expect_rc 0
+expect '^odd +- +- +- +- +1\.0/-Gi +-$'
+
+# get vms: MIGRATABLE with the first reason, CPU, memory, migration.
+run get vms
+expect_rc 0
+expect '^NAME +NODE +PHASE +MIGRATABLE +CPU +MEMORY +MIGRATION$'
+expect '^vm1 +node-a +Running +true +host-model +128Mi +vm1-a3d1f/copying$'
+expect '^vm2 +node-a +Running +false \(CDROM\) +Nehalem +2Gi +-$'
+expect '^vm3 +node-b +Paused +true +- +1536Mi +vm3-k2k2k/succeeded$'
+[ "$(printf '%s\n' "$out" | wc -l)" = 4 ] || fail "not 4 lines"
+
+run get vm vm2
+expect_rc 0
+expect '^vm2 +node-a +Running +false \(CDROM\) +Nehalem +2Gi +-$'
+[ "$(printf '%s\n' "$out" | wc -l)" = 2 ] || fail "not 2 lines"
+
+run get vm vm2 -o json
+expect_rc 0
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1]));
+assert o["status"]["migratable"] is False
+assert [r["code"] for r in o["status"]["reasons"]] == ["CDROM", "HostDevicePCI"]
+assert o["spec"]["requiredLabels"]["ssd"] is None' "$tmp/out" 2>/dev/null ||
+    fail "-o json is not the VM"
+[ "$(printf '%s\n' "$out" | wc -l)" -gt 20 ] || fail "-o json is not pretty"
+
+run get vms -o json
+expect_rc 0
+python3 -m json.tool "$tmp/out" >/dev/null 2>&1 || fail "-o json is not JSON"
+
+run get vm nope
+expect_rc 1
+expect -e "^ferryctl: vm 'nope' not found \(HTTP 404\)$"
+
+run get vm odd
+expect_rc 0
+expect '^odd\?\[31m +- +- +false +- +- +-/-$'
+not_expect $'\033'
+
+# describe vm: a migratable VM with a migration.
+run describe vm vm1
+expect_rc 0
+expect '^Name: +vm1$'
+expect '^UID: +00000001-0000-4000-8000-000000000000$'
+expect '^Node: +node-a$'
+expect '^Phase: +Running$'
+expect '^Memory: +128Mi$'
+expect '^vCPUs: +1$'
+expect '^CPU: +host-model$'
+expect '^Disks:$'
+expect '^  vda +disk +/srv/nfs/vm1\.qcow2$'
+expect '^Interfaces:$'
+expect '^  network +mgmt +52:54:00:00:00:01$'
+expect '^Host Devices: +<none>$'
+expect '^Node Selector: +<none>$'
+expect '^Required Labels: +<none>$'
+expect '^Live Migratable: +True$'
+not_expect '^Reasons:'
+expect '^Migration:$'
+expect '^  Name: +vm1-a3d1f$'
+expect '^  UID: +6f1c0000-0000-4000-8000-000000000000$'
+expect '^  Phase: +copying$'
+expect '^  Nodes: +node-a -> node-b$'
+
+# describe vm: not migratable, every reason, placement rules.
+run describe vm vm2
+expect_rc 0
+expect '^Memory: +2Gi$'
+expect '^vCPUs: +2$'
+expect '^CPU: +Nehalem$'
+expect '^  vda +disk +/srv/nfs/vm2\.qcow2$'
+expect '^  sda +cdrom +/srv/iso/install\.iso$'
+expect '^  bridge +br0 +52:54:00:00:00:02$'
+expect '^Host Devices:$'
+expect '^  pci +0000:65:00\.0$'
+expect '^Node Selector: +kubernetes\.io/hostname=node-a$'
+expect '^Required Labels: +zone=east$'
+expect '^ {18}ssd$'
+expect '^Live Migratable: +False$'
+expect '^Reasons:$'
+expect "^  CDROM: disk 'sda' is a CD-ROM$"
+expect "^  HostDevicePCI: PCI host device '0000:65:00\.0' is attached$"
+expect '^Migration: +<none>$'
+
+run describe vm vm3
+expect_rc 0
+expect '^Phase: +Paused$'
+expect '^Memory: +1536Mi$'
+expect '^CPU: +<unknown>$'
+expect '^  Phase: +succeeded$'
+
+# describe: missing and mistyped fields print <unknown> or -, no crash.
+run describe vm odd
+expect_rc 0
+expect '^Name: +odd\?\[31m$'
+expect '^UID: +<unknown>$'
+expect '^Memory: +<unknown>$'
+expect '^vCPUs: +<unknown>$'
+expect '^  - +- +-$'
+expect '^Interfaces: +<none>$'
+expect '^Node Selector: +n=1$'
+expect '^ {18}b=true$'
+expect '^ {18}l=\?$'
+expect '^Live Migratable: +False$'
+expect '^  <unknown>: <unknown>$'
+expect '^  Legacy: a string$'
+expect '^  Name: +<unknown>$'
+expect '^  Nodes: +- -> -$'
+not_expect $'\033'
+
+run describe vm empty
+expect_rc 0
+expect '^Name: +<unknown>$'
+expect '^Live Migratable: +<unknown>$'
+expect '^Migration: +<none>$'
+
+run describe vm nope
+expect_rc 1
+expect -e "^ferryctl: vm 'nope' not found \(HTTP 404\)$"
+
+# migrate without --to: the body is {} and ferryd picks the target.
+run migrate vm3
+expect_rc 0
+expect '^migration vm3-auto1 created \(vm3: node-a -> node-b\)$'
+
+run migrate lonely
+expect_rc 0
+expect '^migration lonely-p0001 created \(lonely: node-a -> -\)$'
+
+# 422: not live-migratable, every reason indented; 409 on a filter.
+run migrate vm2
+expect_rc 1
+expect -e "^ferryctl: VM 'vm2' is not live-migratable \(HTTP 422\)$"
+expect -e "^  CDROM: disk 'sda' is a CD-ROM$"
+expect -e "^  HostDevicePCI: PCI host device '0000:65:00\.0' is attached$"
+[ -z "$out" ] || fail "a refusal printed on stdout"
+
+run migrate vm2 --to node-b --wait
+expect_rc 1
+expect -e "\(HTTP 422\)$"
+
+run migrate vm1 --to node-c
+expect_rc 1
+expect -e "^ferryctl: cannot migrate 'vm1' to 'node-c' \(HTTP 409\)$"
+expect -e "^  Unschedulable: node 'node-c' is cordoned or tainted NoSchedule$"
+
 # --server wins over FERRY_SERVER, before or after the command.
 run get migrations --server "$FERRY_SERVER/"
 expect_rc 0
@@ -328,10 +627,14 @@ FERRY_SERVER=http://127.0.0.1:1 run -s "$FERRY_SERVER" get migrations
 expect_rc 0
 
 # Usage errors exit 2; help and version exit 0.
-for args in "" "frobnicate" "migrate vm1" "migrate --to node-b" \
-    "migrate a b --to node-b" "get" "get nodes" "get migration" \
+for args in "" "frobnicate" "migrate" "migrate --to node-b" \
+    "migrate a b --to node-b" "get" "get pods" "get migration" \
+    "get node" "get vm" "get vms a b" "get vm 'bad name'" \
     "get migrations -o yaml" "abort" "abort a b" "get migrations --wait" \
-    "--bogus get migrations" "migrate 'bad name' --to node-b"; do
+    "--bogus get migrations" "migrate 'bad name' --to node-b" \
+    "migrate vm1 --to 'bad node'" "describe" "describe vm" \
+    "describe node node-a" "describe vm a b" "describe vm 'bad name'" \
+    "describe vm vm1 -o json" "describe vm vm1 --to node-b"; do
 	eval run "$args"
 	expect_rc 2
 	expect -e '^ferryctl: '
@@ -343,10 +646,28 @@ expect '^usage: ferryctl'
 expect '^  3 +with --wait, the migration failed$'
 run migrate -h
 expect_rc 0
-expect '^usage: ferryctl .*migrate VM --to NODE \[--wait\]$'
+expect '^usage: ferryctl .*migrate VM \[--to NODE\] \[--wait\]$'
+expect 'ferryd picks'
 run help get
 expect_rc 0
 expect 'get migrations'
+expect 'get nodes +NAME STATUS SCHEDULABLE VMS CPUS MEMORY HOST-MODEL$'
+expect 'get vms +NAME NODE PHASE MIGRATABLE CPU MEMORY MIGRATION$'
+run get --help
+expect_rc 0
+expect '^usage: ferryctl .*get TYPE \[NAME\] \[-o json\]$'
+run describe --help
+expect_rc 0
+expect '^usage: ferryctl .*describe vm NAME$'
+expect 'every reason'
+run help describe
+expect_rc 0
+expect '^usage: ferryctl .*describe vm NAME$'
+run --help
+expect_rc 0
+expect '^  migrate VM \[--to NODE\] \[--wait\] '
+expect '^  get TYPE \[NAME\] \[-o json\] +list migrations, nodes or VMs'
+expect '^  describe vm NAME +show everything about VM NAME$'
 run version
 expect_rc 0
 expect '^ferryctl [0-9]'

@@ -1,7 +1,7 @@
 /*
  * test-config.c: unit tests of the configuration module: parsing good and
- * bad files, defaults, the default file and conf/ferryd.conf, and which
- * changes need a restart.
+ * bad files, lists, booleans, labels and storage sections, defaults, the
+ * default file and conf/ferryd.conf, and which changes need a restart.
  */
 
 #include <stdarg.h>
@@ -160,7 +160,7 @@ assert_only_error(const struct run *r, unsigned line, const char *name,
 	assert_error_at(r->cause, 0, r->path, line, name, msg);
 }
 
-/* Assert that C holds the defaults config.h documents, and no nodes. */
+/* Assert that C holds the defaults config.h documents, no nodes or storage. */
 static void
 assert_defaults(const struct config *c)
 {
@@ -172,6 +172,7 @@ assert_defaults(const struct config *c)
 	assert_string_equal(c->replica_id, "");
 	assert_int_equal(c->call_timeout, 30);
 	assert_int_equal(c->reconnect_max, 30);
+	assert_int_equal(c->inventory_interval, 30);
 	assert_string_equal(c->redis_host, "127.0.0.1");
 	assert_int_equal(c->redis_port, 6379);
 	assert_string_equal(c->redis_prefix, "ferry:");
@@ -181,8 +182,37 @@ assert_defaults(const struct config *c)
 	assert_int_equal(c->keepalive_count, 5);
 	assert_int_equal(c->bandwidth_per_migration, 0);
 	assert_int_equal(c->job_stats_interval, 1000);
+	assert_int_equal(c->unreachable_timeout, 300);
+	assert_string_equal(c->cpu_model, "");
+	assert_int_equal(c->memory_headroom, 256);
+	assert_int_equal(c->unschedulable_timeout, 300);
 	assert_null(c->nodes);
 	assert_int_equal(c->nnodes, 0);
+	assert_null(c->storage);
+	assert_int_equal(c->nstorage, 0);
+}
+
+/* Assert that list L holds exactly the N strings that follow, in order. */
+static void
+assert_list(const struct config_list *l, size_t n, ...)
+{
+	va_list	 ap;
+	size_t	 i;
+
+	assert_int_equal(l->n, n);
+	if (n == 0)
+		assert_null(l->v);
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		assert_string_equal(l->v[i], va_arg(ap, const char *));
+	va_end(ap);
+}
+
+/* Is option O in a section that takes a NAME ([node NAME], [storage NAME])? */
+static int
+option_named(const struct config_option *o)
+{
+	return (config_sections[o->section].named);
 }
 
 /* Path of FILE under the source tree, found from $top_srcdir or nearby. */
@@ -307,10 +337,10 @@ config_load__every_option_set__values_read(void **state)
 
 	/* The fixture must grow with the table: count global options. */
 	for (i = 0; i < config_table_size; i++) {
-		if (config_table[i].section != CONFIG_SECTION_NODE)
+		if (!option_named(&config_table[i]))
 			nglobal++;
 	}
-	assert_int_equal(nglobal, 18);
+	assert_int_equal(nglobal, 22);
 
 	r.path = srcdir_path("tests/unit/fixtures/config-full.conf");
 	r.rv = config_load(r.path, &r.config, &r.cause);
@@ -326,6 +356,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->replica_id, "ferry-1.example");
 	assert_int_equal(c->call_timeout, 3600);
 	assert_int_equal(c->reconnect_max, 1);
+	assert_int_equal(c->inventory_interval, 3600);
 	assert_string_equal(c->redis_host, "redis.example.com");
 	assert_int_equal(c->redis_port, 6380);
 	assert_string_equal(c->redis_prefix, "ferry test:");
@@ -336,6 +367,9 @@ config_load__every_option_set__values_read(void **state)
 	assert_int_equal(c->bandwidth_per_migration, 1048576);
 	assert_int_equal(c->job_stats_interval, 50);
 	assert_int_equal(c->unreachable_timeout, 86400);
+	assert_string_equal(c->cpu_model, "Skylake-Client-IBRS");
+	assert_int_equal(c->memory_headroom, 0);
+	assert_int_equal(c->unschedulable_timeout, 1);
 
 	assert_int_equal(c->nnodes, 2);
 	assert_string_equal(c->nodes[0].name, "node-a");
@@ -345,12 +379,39 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->nodes[0].migration_uri,
 	    "qemu+ssh://root@node-a.mgmt/system?keyfile=/k#x;y");
 	assert_string_equal(c->nodes[0].migration_address, "10.10.0.11");
-	assert_int_equal(c->nodes[0].line, 30);
+	assert_list(&c->nodes[0].labels, 4, "topology.example.com/rack=r12",
+	    "ssd=", "zone=east", "gpu.vendor=nvidia");
+	assert_list(&c->nodes[0].networks, 2, "mgmt", "vlan100");
+	assert_int_equal(c->nodes[0].cpu_manager, 1);
+	assert_int_equal(c->nodes[0].schedulable, 0);
+	assert_int_equal(c->nodes[0].line, 34);
 	assert_string_equal(c->nodes[1].name, "node_b.2");
 	assert_string_equal(c->nodes[1].uri, "qemu:///system");
 	assert_string_equal(c->nodes[1].migration_uri, "qemu:///system");
 	assert_null(c->nodes[1].migration_address);
-	assert_int_equal(c->nodes[1].line, 35);
+	assert_list(&c->nodes[1].labels, 0);
+	assert_list(&c->nodes[1].networks, 0);
+	assert_int_equal(c->nodes[1].cpu_manager, 0);
+	assert_int_equal(c->nodes[1].schedulable, 1);
+	assert_int_equal(c->nodes[1].line, 43);
+
+	assert_int_equal(c->nstorage, 2);
+	assert_string_equal(c->storage[0].name, "shared-nfs");
+	assert_list(&c->storage[0].paths, 2, "/srv/nfs/vms", "/mnt/nfs/");
+	assert_list(&c->storage[0].pools, 1, "nfs-vms");
+	assert_string_equal(c->storage[0].access_mode, "ReadWriteMany");
+	assert_int_equal(c->storage[0].replicas, 64);
+	assert_string_equal(c->storage[0].kind, "volume");
+	assert_int_equal(c->storage[0].line, 46);
+	assert_string_equal(c->storage[1].name, "container-disks");
+	assert_list(&c->storage[1].paths, 0);
+	assert_list(&c->storage[1].pools, 1, "cd");
+	assert_string_equal(c->storage[1].access_mode, "ReadWriteOnce");
+	assert_int_equal(c->storage[1].replicas, 1);
+	assert_string_equal(c->storage[1].kind, "containerDisk");
+	assert_int_equal(c->storage[1].line, 53);
+	assert_ptr_equal(config_storage_find(c, "container-disks"),
+	    &c->storage[1]);
 	run_free(&r);
 }
 
@@ -866,6 +927,483 @@ config_load__control_bytes__escaped(void **state)
 	run_free(&r);
 }
 
+/* Build "[node a]\nuri = x\nOPTION = " followed by N items "PREFIX<i>". */
+static char *
+node_with_items(const char *option, const char *prefix, int n)
+{
+	char	*text, *next;
+	int	 i;
+
+	xasprintf(&text, "[node a]\nuri = x\n%s = ", option);
+	for (i = 0; i < n; i++) {
+		xasprintf(&next, "%s%s%s%d", text, i == 0 ? "" : ",", prefix, i);
+		free(text);
+		text = next;
+	}
+	xasprintf(&next, "%s\n", text);
+	free(text);
+	return (next);
+}
+
+/* A node that sets only uri has empty lists, no CPU manager, schedulable. */
+static void
+config_load__node_new_options_unset__defaults(void **state)
+{
+	struct run	r;
+
+	run_good(&r, "[node a]\nuri = x\n");
+	assert_list(&r.config->nodes[0].labels, 0);
+	assert_list(&r.config->nodes[0].networks, 0);
+	assert_int_equal(r.config->nodes[0].cpu_manager, 0);
+	assert_int_equal(r.config->nodes[0].schedulable, 1);
+	run_free(&r);
+}
+
+/*
+ * Lists: items trimmed of spaces and tabs, quotes around the whole value
+ * removed, a blank value (quoted or not) is the empty list.
+ */
+static void
+config_load__list_spacing_and_quotes__items_trimmed(void **state)
+{
+	struct run	r;
+
+	run_good(&r, "[node a]\nuri = x\nnetworks =  mgmt ,vlan100,\t x-1\t\n"
+	    "[node b]\nuri = y\nnetworks = \" mgmt , b \"\n"
+	    "[node c]\nuri = z\nnetworks = solo\n"
+	    "[node d]\nuri = w\nnetworks =\nlabels = \" \"\n"
+	    "[node e]\nuri = v\nnetworks = \"\"\n");
+	assert_list(&r.config->nodes[0].networks, 3, "mgmt", "vlan100", "x-1");
+	assert_list(&r.config->nodes[1].networks, 2, "mgmt", "b");
+	assert_list(&r.config->nodes[2].networks, 1, "solo");
+	assert_list(&r.config->nodes[3].networks, 0);
+	assert_list(&r.config->nodes[3].labels, 0);
+	assert_list(&r.config->nodes[4].networks, 0);
+	assert_true(config_list_has(&r.config->nodes[0].networks, "vlan100"));
+	assert_false(config_list_has(&r.config->nodes[0].networks, "vlan10"));
+	assert_false(config_list_has(&r.config->nodes[3].networks, ""));
+	run_free(&r);
+}
+
+/* Exactly CONFIG_LIST_MAX items, and an item of CONFIG_ITEM_MAX bytes. */
+static void
+config_load__list_at_limits__accepted(void **state)
+{
+	struct run	 r;
+	char		*text, item[CONFIG_ITEM_MAX + 1];
+
+	text = node_with_items("networks", "n", CONFIG_LIST_MAX);
+	run_good(&r, text);
+	assert_int_equal(r.config->nodes[0].networks.n, CONFIG_LIST_MAX);
+	assert_string_equal(r.config->nodes[0].networks.v[63], "n63");
+	run_free(&r);
+	free(text);
+
+	memset(item, 'k', CONFIG_ITEM_MAX - 2);
+	memcpy(item + CONFIG_ITEM_MAX - 2, "=v", 3);
+	xasprintf(&text, "[node a]\nuri = x\nlabels = a=b, %s\n", item);
+	run_good(&r, text);
+	assert_list(&r.config->nodes[0].labels, 2, "a=b", item);
+	run_free(&r);
+	free(text);
+}
+
+/* Empty items: a trailing, leading or doubled comma, or only commas. */
+static void
+config_load__list_empty_item__error(void **state)
+{
+	struct run	r;
+
+	run_bad(&r, "[node a]\nuri = x\nnetworks = mgmt, vlan100,\n");
+	assert_only_error(&r, 3, "networks", "item 3 is empty");
+	run_free(&r);
+
+	run_bad(&r, "[node a]\nuri = x\nnetworks = ,mgmt\n");
+	assert_only_error(&r, 3, "networks", "item 1 is empty");
+	run_free(&r);
+
+	run_bad(&r, "[node a]\nuri = x\nnetworks = a, ,b\n");
+	assert_only_error(&r, 3, "networks", "item 2 is empty");
+	run_free(&r);
+
+	run_bad(&r, "[node a]\nuri = x\nlabels = \" , \"\n");
+	assert_int_equal(count_lines(r.cause), 2);
+	assert_error_at(r.cause, 0, r.path, 3, "labels", "item 1 is empty");
+	assert_error_at(r.cause, 1, r.path, 3, "labels", "item 2 is empty");
+	run_free(&r);
+}
+
+/* More than CONFIG_LIST_MAX items, or an item over CONFIG_ITEM_MAX bytes. */
+static void
+config_load__list_too_big__error(void **state)
+{
+	struct run	 r;
+	char		*text, item[CONFIG_ITEM_MAX + 2];
+
+	text = node_with_items("networks", "n", CONFIG_LIST_MAX + 1);
+	run_bad(&r, text);
+	assert_only_error(&r, 3, "networks", "more than 64 items");
+	run_free(&r);
+	free(text);
+
+	/* 65 empty items: one error, not 65. */
+	xasprintf(&text, "[node a]\nuri = x\nnetworks = %.64s\n",
+	    ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,");
+	run_bad(&r, text);
+	assert_only_error(&r, 3, "networks", "more than 64 items");
+	run_free(&r);
+	free(text);
+
+	memset(item, 'k', CONFIG_ITEM_MAX - 1);
+	memcpy(item + CONFIG_ITEM_MAX - 1, "=v", 3);
+	xasprintf(&text, "[node a]\nuri = x\nlabels = a=b, %s\n", item);
+	run_bad(&r, text);
+	assert_only_error(&r, 3, "labels", "item 2 is longer than 256 bytes");
+	run_free(&r);
+	free(text);
+}
+
+/* Network items are names; each bad one is reported; none given twice. */
+static void
+config_load__list_bad_items__each_reported(void **state)
+{
+	struct run	r;
+
+	run_bad(&r, "[node a]\nuri = x\nnetworks = ok, two words, a/b, ok2\n");
+	assert_int_equal(count_lines(r.cause), 2);
+	assert_error_at(r.cause, 0, r.path, 3, "networks", "item 'two words' "
+	    "is not a valid name (1 to 64 letters, digits, '_', '.' or '-')");
+	assert_error_at(r.cause, 1, r.path, 3, "networks", "item 'a/b' "
+	    "is not a valid name (1 to 64 letters, digits, '_', '.' or '-')");
+	run_free(&r);
+
+	/* Quotes around each item are not list syntax: they stay. */
+	run_bad(&r, "[node a]\nuri = x\nnetworks = \"a\", \"b\"\n");
+	assert_int_equal(count_lines(r.cause), 2);
+	assert_error_at(r.cause, 0, r.path, 3, "networks", "item 'a\"' "
+	    "is not a valid name (1 to 64 letters, digits, '_', '.' or '-')");
+	assert_error_at(r.cause, 1, r.path, 3, "networks", "item '\"b' "
+	    "is not a valid name (1 to 64 letters, digits, '_', '.' or '-')");
+	run_free(&r);
+
+	run_bad(&r, "[node a]\nuri = x\nnetworks = mgmt, vlan100, mgmt\n");
+	assert_only_error(&r, 3, "networks", "item 'mgmt' is given twice");
+	run_free(&r);
+
+	run_bad(&r, "[node a]\nuri = x\nnetworks = a\nnetworks = b\n");
+	assert_only_error(&r, 4, "networks",
+	    "set twice in one section, first at line 3");
+	run_free(&r);
+}
+
+/* Every boolean word, for both boolean node options. */
+static void
+config_load__bool_words__accepted(void **state)
+{
+	static const struct {
+		const char	*word;
+		int		 value;
+	} words[] = {
+		{ "true", 1 }, { "false", 0 }, { "yes", 1 }, { "no", 0 },
+		{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 },
+		{ "\"yes\"", 1 }
+	};
+	struct run	 r;
+	char		*text;
+	size_t		 i;
+
+	for (i = 0; i < nitems(words); i++) {
+		xasprintf(&text, "[node a]\nuri = x\ncpu_manager = %s\n"
+		    "schedulable = %s\n", words[i].word, words[i].word);
+		run_good(&r, text);
+		assert_int_equal(r.config->nodes[0].cpu_manager, words[i].value);
+		assert_int_equal(r.config->nodes[0].schedulable, words[i].value);
+		run_free(&r);
+		free(text);
+	}
+}
+
+/* Other words, other cases, numbers and blanks are not booleans. */
+static void
+config_load__bool_bad_word__error(void **state)
+{
+	static const char *const	 words[] = {
+		"True", "YES", "2", "01", "y", "enabled", "", "on off"
+	};
+	struct run			 r;
+	char				*text, *want;
+	size_t				 i;
+
+	for (i = 0; i < nitems(words); i++) {
+		xasprintf(&text, "[node a]\nuri = x\nschedulable = %s\n",
+		    words[i]);
+		xasprintf(&want, "'%s' is not a boolean: true, false, yes, no, "
+		    "on, off, 1 or 0", words[i]);
+		run_bad(&r, text);
+		assert_only_error(&r, 3, "schedulable", want);
+		run_free(&r);
+		free(want);
+		free(text);
+	}
+}
+
+/* Labels: keys with '/', empty values; config_labels_get() finds them. */
+static void
+config_load__labels__stored_and_found(void **state)
+{
+	struct run			 r;
+	const struct config_list	*l;
+
+	run_good(&r, "[node a]\nuri = x\nlabels = "
+	    "cpu-model.node.kubevirt.io/Skylake=true, empty=, A_b.C-9=x.Y_z-0\n");
+	l = &r.config->nodes[0].labels;
+	assert_list(l, 3, "cpu-model.node.kubevirt.io/Skylake=true", "empty=",
+	    "A_b.C-9=x.Y_z-0");
+	assert_string_equal(config_labels_get(l,
+	    "cpu-model.node.kubevirt.io/Skylake"), "true");
+	assert_string_equal(config_labels_get(l, "empty"), "");
+	assert_string_equal(config_labels_get(l, "A_b.C-9"), "x.Y_z-0");
+	assert_null(config_labels_get(l, "A_b.C"));
+	assert_null(config_labels_get(l, "a_b.c-9"));
+	assert_null(config_labels_get(l, "x.Y_z-0"));
+	assert_null(config_labels_get(l, ""));
+	run_free(&r);
+}
+
+/* Label syntax errors, each at its line and naming the option. */
+static void
+config_load__labels_bad__error(void **state)
+{
+	static const struct {
+		const char	*value;
+		const char	*msg;
+	} cases[] = {
+		{ "ssd", "label 'ssd' is not key=value" },
+		{ "=east", "label '=east' has an empty key" },
+		{ "=", "label '=' has an empty key" },
+		{ "zone = east", "label 'zone = east' has an invalid key "
+		    "(letters, digits, '.', '_', '/' or '-')" },
+		{ "zo:ne=east", "label 'zo:ne=east' has an invalid key "
+		    "(letters, digits, '.', '_', '/' or '-')" },
+		{ "zone=ea st", "label 'zone=ea st' has an invalid value "
+		    "(letters, digits, '.', '_', '/' or '-', or empty)" },
+		{ "zone=a=b", "label 'zone=a=b' has an invalid value "
+		    "(letters, digits, '.', '_', '/' or '-', or empty)" },
+		{ "zone=east, rack=1, zone=west",
+		    "label key 'zone' is given twice" },
+		{ "zone=east, zone=east", "label key 'zone' is given twice" },
+	};
+	struct run	 r;
+	char		*text;
+	size_t		 i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		xasprintf(&text, "[node a]\nuri = x\n\nlabels = %s\n",
+		    cases[i].value);
+		run_bad(&r, text);
+		assert_only_error(&r, 4, "labels", cases[i].msg);
+		run_free(&r);
+		free(text);
+	}
+}
+
+/* A storage section with its defaults; pools alone or paths alone do. */
+static void
+config_load__storage__defaults_and_find(void **state)
+{
+	struct run			 r;
+	const struct config_storage	*st;
+
+	run_good(&r, "[storage local]\npaths = /var/lib/libvirt/images\n"
+	    "[node a]\nuri = x\n"
+	    "[storage pooled]\npools = default, ceph-rbd\n");
+	assert_int_equal(r.config->nstorage, 2);
+	st = config_storage_find(r.config, "local");
+	assert_ptr_equal(st, &r.config->storage[0]);
+	assert_string_equal(st->name, "local");
+	assert_list(&st->paths, 1, "/var/lib/libvirt/images");
+	assert_list(&st->pools, 0);
+	assert_string_equal(st->access_mode, "ReadWriteOnce");
+	assert_int_equal(st->replicas, 1);
+	assert_string_equal(st->kind, "volume");
+	assert_int_equal(st->line, 1);
+	st = config_storage_find(r.config, "pooled");
+	assert_list(&st->pools, 2, "default", "ceph-rbd");
+	assert_int_equal(st->line, 5);
+	assert_null(config_storage_find(r.config, "a"));
+	assert_null(config_storage_find(r.config, "LOCAL"));
+	/* Nodes and storage are apart. */
+	assert_null(config_node_find(r.config, "local"));
+	assert_int_equal(r.config->nnodes, 1);
+	run_free(&r);
+
+	/* A node and a storage class may share a name. */
+	run_good(&r, "[node x]\nuri = x\n[storage x]\npaths = /x\n");
+	run_free(&r);
+}
+
+/* Storage without paths or pools: an error at its header, also at EOF. */
+static void
+config_load__storage_without_paths_or_pools__error(void **state)
+{
+	struct run	r;
+
+	run_bad(&r, "[storage a]\nreplicas = 3\n[storage b]\npaths = /b\n"
+	    "[storage c]\npaths =\npools = \"\"\n"
+	    "[ferryd]\n"
+	    "\n[storage d]\n");
+	assert_int_equal(count_lines(r.cause), 3);
+	assert_error_at(r.cause, 0, r.path, 1, NULL,
+	    "[storage a] needs paths or pools");
+	assert_error_at(r.cause, 1, r.path, 5, NULL,
+	    "[storage c] needs paths or pools");
+	assert_error_at(r.cause, 2, r.path, 10, NULL,
+	    "[storage d] needs paths or pools");
+	run_free(&r);
+
+	/* A refused value was reported: not also "needs paths or pools". */
+	run_bad(&r, "[storage a]\npaths = relative\n");
+	assert_only_error(&r, 2, "paths", "item 'relative' is not an absolute "
+	    "path");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npools = \"x\n");
+	assert_only_error(&r, 2, "pools", "missing closing '\"'");
+	run_free(&r);
+}
+
+/* Storage names are unique, valid and present; at most 256 sections. */
+static void
+config_load__storage_bad_names__error(void **state)
+{
+	struct run	 r;
+	char		*text = xstrdup(""), *next;
+	int		 i;
+
+	run_bad(&r, "[storage a]\npaths = /a\n[storage b]\npaths = /b\n"
+	    "[storage a]\npaths = /c\n");
+	assert_only_error(&r, 5, NULL, "duplicate storage 'a', first at line 1");
+	run_free(&r);
+
+	run_bad(&r, "[storage nfs/1]\npaths = /a\n");
+	assert_only_error(&r, 1, NULL, "invalid storage name 'nfs/1' (1 to 64 "
+	    "letters, digits, '_', '.' or '-')");
+	run_free(&r);
+
+	run_bad(&r, "[storage]\npaths = /a\n");
+	assert_only_error(&r, 1, NULL,
+	    "section [storage] needs a name: [storage NAME]");
+	run_free(&r);
+
+	for (i = 0; i < 256; i++) {
+		xasprintf(&next, "%s[storage s%d]\npaths = /s%d\n", text, i, i);
+		free(text);
+		text = next;
+	}
+	run_good(&r, text);
+	assert_int_equal(r.config->nstorage, 256);
+	run_free(&r);
+
+	xasprintf(&next, "%s[storage s256]\npaths = /x\n[storage s257]\n", text);
+	run_bad(&r, next);
+	assert_only_error(&r, 513, NULL, "more than 256 storage sections");
+	run_free(&r);
+	free(next);
+	free(text);
+}
+
+/* Storage options: paths absolute, access_mode and kind words, replicas. */
+static void
+config_load__storage_bad_values__error(void **state)
+{
+	struct run	r;
+
+	run_bad(&r, "[storage a]\npaths = /ok, srv/nfs\n");
+	assert_only_error(&r, 2, "paths",
+	    "item 'srv/nfs' is not an absolute path");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npaths = /a, /a\n");
+	assert_only_error(&r, 2, "paths", "item '/a' is given twice");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npaths = /a\naccess_mode = ReadWriteOncePod\n");
+	assert_only_error(&r, 3, "access_mode",
+	    "'ReadWriteOncePod' is not one of ReadWriteMany, ReadWriteOnce");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npaths = /a\naccess_mode = readwritemany\n");
+	assert_only_error(&r, 3, "access_mode",
+	    "'readwritemany' is not one of ReadWriteMany, ReadWriteOnce");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npaths = /a\nkind = containerdisk\n");
+	assert_only_error(&r, 3, "kind",
+	    "'containerdisk' is not one of volume, containerDisk");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npaths = /a\nreplicas = 0\n");
+	assert_only_error(&r, 3, "replicas",
+	    "'0' is out of range, must be between 1 and 64");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npaths = /a\nreplicas = 65\n");
+	assert_only_error(&r, 3, "replicas",
+	    "'65' is out of range, must be between 1 and 64");
+	run_free(&r);
+
+	run_bad(&r, "[storage a]\npaths = /a\nuri = x\n");
+	assert_only_error(&r, 3, "uri", "unknown in [storage], it belongs in "
+	    "[node]");
+	run_free(&r);
+
+	run_bad(&r, "[migration]\npaths = /a\n");
+	assert_only_error(&r, 2, "paths", "unknown in [migration], it belongs "
+	    "in [storage]");
+	run_free(&r);
+}
+
+/* The new global options: their edges accepted, past them refused. */
+static void
+config_load__new_global_options__ranges(void **state)
+{
+	struct run	r;
+
+	run_good(&r, "[ferryd]\ninventory_interval = 1\n"
+	    "[migration]\nmemory_headroom = 1048576\n"
+	    "unschedulable_timeout = 86400\ncpu_model = \"\"\n");
+	assert_int_equal(r.config->inventory_interval, 1);
+	assert_int_equal(r.config->memory_headroom, 1048576);
+	assert_int_equal(r.config->unschedulable_timeout, 86400);
+	assert_string_equal(r.config->cpu_model, "");
+	run_free(&r);
+
+	run_bad(&r, "[ferryd]\ninventory_interval = 3601\n");
+	assert_only_error(&r, 2, "inventory_interval",
+	    "'3601' is out of range, must be between 1 and 3600");
+	run_free(&r);
+
+	run_bad(&r, "[ferryd]\ninventory_interval = 0\n");
+	assert_only_error(&r, 2, "inventory_interval",
+	    "'0' is out of range, must be between 1 and 3600");
+	run_free(&r);
+
+	run_bad(&r, "[migration]\nmemory_headroom = -1\n");
+	assert_only_error(&r, 2, "memory_headroom",
+	    "'-1' is out of range, must be between 0 and 1048576");
+	run_free(&r);
+
+	run_bad(&r, "[migration]\nunschedulable_timeout = 0\n");
+	assert_only_error(&r, 2, "unschedulable_timeout",
+	    "'0' is out of range, must be between 1 and 86400");
+	run_free(&r);
+
+	run_bad(&r, "[migration]\ncpu_model = Skylake Client\n");
+	assert_only_error(&r, 2, "cpu_model", "'Skylake Client' is not a valid "
+	    "name (1 to 64 letters, digits, '_', '.' or '-')");
+	run_free(&r);
+}
+
 /* The bad fixture: every error is collected, in line order. */
 static void
 config_load__many_errors__all_collected(void **state)
@@ -878,8 +1416,8 @@ config_load__many_errors__all_collected(void **state)
 	assert_int_equal(r.rv, -1);
 	assert_null(r.config);
 	p = r.path;
-	if (count_lines(r.cause) != 12)
-		fail_msg("expected 12 errors, got:\n%s", r.cause);
+	if (count_lines(r.cause) != 17)
+		fail_msg("expected 17 errors, got:\n%s", r.cause);
 	assert_error_at(r.cause, 0, p, 1, "listen_port",
 	    "appears before any [section]");
 	assert_error_at(r.cause, 1, p, 3, "listen_port",
@@ -901,6 +1439,16 @@ config_load__many_errors__all_collected(void **state)
 	assert_error_at(r.cause, 10, p, 16, "uri", "missing in [node ok]");
 	assert_error_at(r.cause, 11, p, 18, NULL,
 	    "duplicate node 'ok', first at line 16");
+	assert_error_at(r.cause, 12, p, 19, NULL,
+	    "[storage s1] needs paths or pools");
+	assert_error_at(r.cause, 13, p, 22, "paths",
+	    "item 'relative/x' is not an absolute path");
+	assert_error_at(r.cause, 14, p, 23, "access_mode",
+	    "'RWX' is not one of ReadWriteMany, ReadWriteOnce");
+	assert_error_at(r.cause, 15, p, 24, NULL,
+	    "duplicate storage 's2', first at line 21");
+	assert_error_at(r.cause, 16, p, 27, "labels",
+	    "label '=c' has an empty key");
 	run_free(&r);
 }
 
@@ -948,10 +1496,19 @@ config_table__rows__consistent(void **state)
 				fail_msg("option '%s' is in the table twice",
 				    o->name);
 		}
+		/* Named sections show a sample value in the default file. */
+		if (option_named(o))
+			assert_non_null(o->example);
 		switch (o->type) {
 		case CONFIG_INT:
 			assert_true(o->min <= o->default_num);
 			assert_true(o->default_num <= o->max);
+			break;
+		case CONFIG_BOOL:
+			assert_true(o->default_num == 0 || o->default_num == 1);
+			break;
+		case CONFIG_LIST:
+			assert_null(o->default_str);
 			break;
 		case CONFIG_CHOICE:
 			assert_non_null(o->choices);
@@ -968,13 +1525,26 @@ config_table__rows__consistent(void **state)
 				assert_non_null(o->default_str);
 			break;
 		}
-		/* Node changes always need a restart. */
+		/* Node changes always need a restart; storage never. */
 		if (o->section == CONFIG_SECTION_NODE)
 			assert_false(o->flags & CONFIG_RELOAD);
+		if (o->section == CONFIG_SECTION_STORAGE)
+			assert_true(o->flags & CONFIG_RELOAD);
+		/* Item rules are for lists; name rules for strings and lists. */
+		if (o->flags & (CONFIG_LABEL|CONFIG_PATH))
+			assert_int_equal(o->type, CONFIG_LIST);
+	}
+	for (i = 0; i < config_sections_size; i++) {
+		assert_non_null(config_sections[i].name);
+		assert_int_equal(config_sections[i].named,
+		    i == CONFIG_SECTION_NODE || i == CONFIG_SECTION_STORAGE);
 	}
 }
 
-/* Reloadable are the [migration] options and log_level, nothing else. */
+/*
+ * Reloadable are the [migration] options but keepalive_*, log_level and
+ * inventory_interval, nothing else (named sections: see above).
+ */
 static void
 config_table__reloadable__as_designed(void **state)
 {
@@ -984,7 +1554,7 @@ config_table__reloadable__as_designed(void **state)
 
 	for (i = 0; i < config_table_size; i++) {
 		o = &config_table[i];
-		if (o->section == CONFIG_SECTION_NODE)
+		if (option_named(o))
 			continue;
 		restart = 0;
 		for (j = 0; j < nitems(restart_options); j++)
@@ -993,7 +1563,8 @@ config_table__reloadable__as_designed(void **state)
 			fail_msg("option '%s' has the wrong reload flag", o->name);
 		if ((o->section == CONFIG_SECTION_MIGRATION &&
 		    strncmp(o->name, "keepalive_", 10) != 0) ||
-		    strcmp(o->name, "log_level") == 0)
+		    strcmp(o->name, "log_level") == 0 ||
+		    strcmp(o->name, "inventory_interval") == 0)
 			assert_true(o->flags & CONFIG_RELOAD);
 	}
 }
@@ -1021,6 +1592,13 @@ config_write_default__output__documents_every_option(void **state)
 	assert_non_null(strstr(text, "\n[redis]\n"));
 	assert_non_null(strstr(text, "\n[migration]\n"));
 	assert_non_null(strstr(text, "\n#[node node-a]\n"));
+	assert_non_null(strstr(text, "\n#[storage shared-nfs]\n"));
+	assert_non_null(strstr(text, "\n#access_mode = ReadWriteMany\n"));
+	assert_non_null(strstr(text, "\n#replicas = 3\n"));
+	assert_non_null(strstr(text, "\n#[storage container-disks]\n"
+	    "#paths = /var/lib/ferry/container-disks\n"
+	    "#kind = containerDisk\n"));
+	assert_non_null(strstr(text, "# (default true)\n#schedulable = false\n"));
 	assert_non_null(strstr(text, "# TCP port the HTTP API listens on.\n"
 	    "# (default 8470, range 1-65535, needs restart)\n"
 	    "#listen_port = 8470\n"));
@@ -1055,7 +1633,26 @@ config_write_default__output__parses_to_defaults(void **state)
 	free(text);
 }
 
-/* Uncommenting every option of the default file still gives defaults. */
+/* Is the line at S "#NAME = ..." for an option of a named section? */
+static int
+line_is_named_option(const char *s)
+{
+	size_t	i, len;
+
+	for (i = 0; i < config_table_size; i++) {
+		len = strlen(config_table[i].name);
+		if (option_named(&config_table[i]) &&
+		    strncmp(s + 1, config_table[i].name, len) == 0 &&
+		    strncmp(s + 1 + len, " = ", 3) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Uncommenting every option of the default file still gives defaults (the
+ * examples of named sections stay commented, as their headers do).
+ */
 static void
 config_write_default__uncommented__parses_to_defaults(void **state)
 {
@@ -1068,9 +1665,7 @@ config_write_default__uncommented__parses_to_defaults(void **state)
 	/* Drop the '#' of every "#name = value" line. */
 	for (s = text, d = out; *s != '\0';) {
 		if (s[0] == '#' && s[1] >= 'a' && s[1] <= 'z' &&
-		    strncmp(s, "#uri", 4) != 0 &&
-		    strncmp(s, "#migration_uri", 14) != 0 &&
-		    strncmp(s, "#migration_address", 18) != 0)
+		    !line_is_named_option(s))
 			s++;
 		while (*s != '\0' && *s != '\n')
 			*d++ = *s++;
@@ -1080,6 +1675,8 @@ config_write_default__uncommented__parses_to_defaults(void **state)
 	*d = '\0';
 	assert_non_null(strstr(out, "\nlisten_port = 8470\n"));
 	assert_non_null(strstr(out, "\nreplica_id = \"\"\n"));
+	assert_non_null(strstr(out, "\ncpu_model = \"\"\n"));
+	assert_non_null(strstr(out, "\n#labels = "));
 
 	run_good(&r, out);
 	assert_defaults(r.config);
@@ -1243,6 +1840,112 @@ config_restart_needed__node_changes__named(void **state)
 	run_free(&a);
 }
 
+/* Storage sections are reloadable: adding, removing, changing: no restart. */
+static void
+config_restart_needed__storage_changes__null(void **state)
+{
+	struct run	a, b;
+
+	run_good(&a, "[node a]\nuri = x\n"
+	    "[storage s1]\npaths = /s1\n[storage s2]\npools = p\n");
+	run_good(&b, "[node a]\nuri = x\n"
+	    "[storage s2]\npools = p, q\naccess_mode = ReadWriteMany\n"
+	    "replicas = 3\nkind = containerDisk\n"
+	    "[storage s3]\npaths = /s3\n");
+	assert_null(config_restart_needed(a.config, b.config));
+	assert_null(config_restart_needed(b.config, a.config));
+	run_free(&b);
+	run_good(&b, "[node a]\nuri = x\n");
+	assert_null(config_restart_needed(a.config, b.config));
+	run_free(&b);
+	run_free(&a);
+}
+
+/*
+ * Node labels, networks, cpu_manager and schedulable are node changes;
+ * the same items in another order are not.
+ */
+static void
+config_restart_needed__node_new_options__named(void **state)
+{
+	struct run	 a, b;
+	char		*s;
+
+	run_good(&a, "[node a]\nuri = x\nlabels = k=v, ssd=\n"
+	    "networks = m, n\n"
+	    "[node b]\nuri = y\n"
+	    "[node c]\nuri = z\n"
+	    "[node d]\nuri = w\nnetworks = m\n"
+	    "[node e]\nuri = v\nlabels = k=1\n");
+	run_good(&b, "[node a]\nuri = x\nlabels = ssd=, k=v\n"
+	    "networks = n, m\n"
+	    "[node b]\nuri = y\ncpu_manager = true\n"
+	    "[node c]\nuri = z\nschedulable = no\n"
+	    "[node d]\nuri = w\nnetworks = m, n\n"
+	    "[node e]\nuri = v\nlabels = k=2\n");
+	s = config_restart_needed(a.config, b.config);
+	assert_string_equal(s, "node b, node c, node d, node e");
+	free(s);
+	run_free(&b);
+
+	/* Explicit defaults are no change. */
+	run_good(&b, "[node a]\nuri = x\nlabels = k=v, ssd=\n"
+	    "networks = m, n\nschedulable = true\ncpu_manager = 0\n"
+	    "[node b]\nuri = y\nlabels =\n"
+	    "[node c]\nuri = z\n"
+	    "[node d]\nuri = w\nnetworks = m\n"
+	    "[node e]\nuri = v\nlabels = k=1\n");
+	assert_null(config_restart_needed(a.config, b.config));
+	run_free(&b);
+
+	/* A label dropped. */
+	run_good(&b, "[node a]\nuri = x\nlabels = k=v\nnetworks = m, n\n"
+	    "[node b]\nuri = y\n[node c]\nuri = z\n"
+	    "[node d]\nuri = w\nnetworks = m\n"
+	    "[node e]\nuri = v\nlabels = k=1\n");
+	s = config_restart_needed(a.config, b.config);
+	assert_string_equal(s, "node a");
+	free(s);
+	run_free(&b);
+	run_free(&a);
+}
+
+/* A reload keeps NEW's storage, nodes aside, and its reloadable options. */
+static void
+config_keep_restart_options__storage__left_alone(void **state)
+{
+	struct run			 a, b;
+	const struct config_storage	*st;
+	struct config_storage		*before;
+
+	run_good(&a, "[ferryd]\nworkers = 2\n"
+	    "[storage s1]\npaths = /s1\n");
+	run_good(&b, "[ferryd]\nworkers = 3\ninventory_interval = 7\n"
+	    "[migration]\ncpu_model = EPYC\nmemory_headroom = 1\n"
+	    "unschedulable_timeout = 2\n"
+	    "[storage s2]\npools = p\nreplicas = 2\n"
+	    "[storage s1]\npaths = /other\n");
+	before = b.config->storage;
+	config_keep_restart_options(b.config, a.config);
+	assert_int_equal(b.config->workers, 2);
+	assert_int_equal(b.config->inventory_interval, 7);
+	assert_string_equal(b.config->cpu_model, "EPYC");
+	assert_int_equal(b.config->memory_headroom, 1);
+	assert_int_equal(b.config->unschedulable_timeout, 2);
+	assert_ptr_equal(b.config->storage, before);
+	assert_int_equal(b.config->nstorage, 2);
+	st = config_storage_find(b.config, "s1");
+	assert_list(&st->paths, 1, "/other");
+	st = config_storage_find(b.config, "s2");
+	assert_list(&st->pools, 1, "p");
+	assert_int_equal(st->replicas, 2);
+	assert_null(config_restart_needed(a.config, b.config));
+	/* The old config still holds its own storage. */
+	assert_list(&config_storage_find(a.config, "s1")->paths, 1, "/s1");
+	run_free(&b);
+	run_free(&a);
+}
+
 int
 main(void)
 {
@@ -1279,6 +1982,23 @@ main(void)
 		cmocka_unit_test(config_load__long_line__error_and_continues),
 		cmocka_unit_test(config_load__nul_byte__error),
 		cmocka_unit_test(config_load__control_bytes__escaped),
+		cmocka_unit_test(config_load__node_new_options_unset__defaults),
+		cmocka_unit_test(
+		    config_load__list_spacing_and_quotes__items_trimmed),
+		cmocka_unit_test(config_load__list_at_limits__accepted),
+		cmocka_unit_test(config_load__list_empty_item__error),
+		cmocka_unit_test(config_load__list_too_big__error),
+		cmocka_unit_test(config_load__list_bad_items__each_reported),
+		cmocka_unit_test(config_load__bool_words__accepted),
+		cmocka_unit_test(config_load__bool_bad_word__error),
+		cmocka_unit_test(config_load__labels__stored_and_found),
+		cmocka_unit_test(config_load__labels_bad__error),
+		cmocka_unit_test(config_load__storage__defaults_and_find),
+		cmocka_unit_test(
+		    config_load__storage_without_paths_or_pools__error),
+		cmocka_unit_test(config_load__storage_bad_names__error),
+		cmocka_unit_test(config_load__storage_bad_values__error),
+		cmocka_unit_test(config_load__new_global_options__ranges),
 		cmocka_unit_test(config_load__many_errors__all_collected),
 		cmocka_unit_test(config_load__too_many_errors__counted),
 		cmocka_unit_test(config_table__rows__consistent),
@@ -1293,6 +2013,9 @@ main(void)
 		cmocka_unit_test(
 		    config_keep_restart_options__mixed_changes__only_reloadable_taken),
 		cmocka_unit_test(config_restart_needed__node_changes__named),
+		cmocka_unit_test(config_restart_needed__storage_changes__null),
+		cmocka_unit_test(config_restart_needed__node_new_options__named),
+		cmocka_unit_test(config_keep_restart_options__storage__left_alone),
 	};
 
 	return (cmocka_run_group_tests_name("config", tests, NULL, NULL));

@@ -1,0 +1,506 @@
+/*
+ * ctl-inv.c: ferryctl's view of the cluster inventory: the tables of 'get
+ * nodes' and 'get vms' and the page of 'describe vm'.  Objects come from
+ * the network and may be older or newer than ferryctl, so a missing or
+ * mistyped field prints as "-" in a table or "<unknown>" on a describe
+ * page: never an error, never a crash.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "ferry/ctl-inv.h"
+#include "ferry/ctl-json.h"
+#include "ferry/util.h"
+#include "ferry/xmalloc.h"
+
+#define CTL_INV_NODE_NCOLS	7	/* columns of 'get nodes' */
+#define CTL_INV_VM_NCOLS	7	/* columns of 'get vms' */
+#define CTL_INV_TABLE_GAP	3	/* spaces between table columns */
+#define CTL_INV_LIST_GAP	2	/* spaces between describe list columns */
+#define CTL_INV_INDENT		2	/* indent of describe list lines */
+#define CTL_INV_LABEL_WIDTH	18	/* "Required Labels:" and two spaces */
+#define CTL_INV_SUB_WIDTH	8	/* "Phase:" and two spaces */
+#define CTL_INV_COUNT_MAX	9e15	/* larger numbers are not counts */
+#define CTL_INV_KIB_PER_MIB	1024ULL
+#define CTL_INV_KIB_PER_GIB	(1024ULL * 1024ULL)
+#define CTL_INV_UNKNOWN		"<unknown>"
+
+static const char *ctl_inv_node_columns[CTL_INV_NODE_NCOLS] = {
+	"NAME", "STATUS", "SCHEDULABLE", "VMS", "CPUS", "MEMORY", "HOST-MODEL"
+};
+
+static const char *ctl_inv_vm_columns[CTL_INV_VM_NCOLS] = {
+	"NAME", "NODE", "PHASE", "MIGRATABLE", "CPU", "MEMORY", "MIGRATION"
+};
+
+/* Taint effects that keep new VMs off a node. */
+static const char *ctl_inv_blocking_effects[] = { "NoSchedule", "NoExecute" };
+
+/* The non-empty string at PATH under V, cleaned for printing, else DEF. */
+static const char *
+ctl_inv_str(yajl_val v, const char *path, const char *def)
+{
+	const char	*s = ctl_json_string(v, path);
+
+	return (s != NULL && *s != '\0' ? s : def);
+}
+
+/* The whole number >= 0 at PATH under V into *OUT; -1 if there is none. */
+static int
+ctl_inv_count(yajl_val v, const char *path, uint64_t *out)
+{
+	double	d;
+
+	if (ctl_json_number(v, path, &d) != 0)
+		return (-1);
+	/* Written this way round so that NaN fails too. */
+	if (!(d >= 0 && d <= CTL_INV_COUNT_MAX) || d != (double)(uint64_t)d)
+		return (-1);
+	*out = (uint64_t)d;
+	return (0);
+}
+
+/* The count at PATH under V as text (allocated), or DEF. */
+static char *
+ctl_inv_count_text(yajl_val v, const char *path, const char *def)
+{
+	uint64_t	 n;
+	char		*s = NULL;
+
+	if (ctl_inv_count(v, path, &n) != 0)
+		return (xstrdup(def));
+	xasprintf(&s, "%llu", (unsigned long long)n);
+	return (s);
+}
+
+/* KIB as Kubernetes prints an exact quantity: "128Mi", "2Gi", "1000Ki". */
+static char *
+ctl_inv_kib_text(uint64_t kib)
+{
+	char	*s = NULL;
+
+	if (kib != 0 && kib % CTL_INV_KIB_PER_GIB == 0)
+		xasprintf(&s, "%lluGi",
+		    (unsigned long long)(kib / CTL_INV_KIB_PER_GIB));
+	else if (kib != 0 && kib % CTL_INV_KIB_PER_MIB == 0)
+		xasprintf(&s, "%lluMi",
+		    (unsigned long long)(kib / CTL_INV_KIB_PER_MIB));
+	else if (kib != 0)
+		xasprintf(&s, "%lluKi", (unsigned long long)kib);
+	else
+		s = xstrdup("0");
+	return (s);
+}
+
+/* A copy of untrusted S with control characters replaced, for printing. */
+static char *
+ctl_inv_clean_dup(const char *s)
+{
+	char	*copy = xstrdup(s);
+
+	ctl_json_clean(copy);
+	return (copy);
+}
+
+/*
+ * Print NROWS rows of NCOLS CELLS in aligned columns, INDENT spaces before
+ * each row and GAP spaces between columns, then free the cells.
+ */
+static void
+ctl_inv_cells_print(char **cells, size_t nrows, size_t ncols, int indent,
+    int gap)
+{
+	size_t	*widths, r, c, n;
+	char	*cell;
+
+	widths = xcalloc(ncols, sizeof *widths);
+	for (r = 0; r < nrows; r++) {
+		for (c = 0; c < ncols; c++) {
+			n = strlen(cells[r * ncols + c]);
+			if (n > widths[c])
+				widths[c] = n;
+		}
+	}
+	for (r = 0; r < nrows; r++) {
+		printf("%*s", indent, "");
+		for (c = 0; c < ncols; c++) {
+			cell = cells[r * ncols + c];
+			if (c == ncols - 1)
+				printf("%s\n", cell);
+			else
+				printf("%-*s%*s", (int)widths[c], cell, gap,
+				    "");
+			free(cell);
+			cells[r * ncols + c] = NULL;
+		}
+	}
+	free(widths);
+}
+
+/* Print the N objects of ITEMS as a table: a header, a row each by ROW. */
+static void
+ctl_inv_table(yajl_val *items, size_t n, const char **columns,
+    size_t ncols, void (*row)(yajl_val, char **))
+{
+	char	**cells;
+	size_t	  i, c;
+
+	cells = xcalloc((n + 1) * ncols, sizeof *cells);
+	for (c = 0; c < ncols; c++)
+		cells[c] = xstrdup(columns[c]);
+	for (i = 0; i < n; i++)
+		row(items[i], &cells[(i + 1) * ncols]);
+	ctl_inv_cells_print(cells, n + 1, ncols, 0, CTL_INV_TABLE_GAP);
+	free(cells);
+}
+
+/* Whether new VMs may land on NODE (not cordoned, no blocking taint). */
+static const char *
+ctl_inv_node_schedulable(yajl_val node)
+{
+	yajl_val	 taints, t;
+	const char	*effect;
+	size_t		 i, j;
+	int		 cordoned;
+
+	taints = ctl_json_get(node, "spec.taints", yajl_t_array);
+	for (i = 0; taints != NULL && i < taints->u.array.len; i++) {
+		t = taints->u.array.values[i];
+		if ((effect = ctl_json_string(t, "effect")) == NULL)
+			continue;
+		for (j = 0; j < nitems(ctl_inv_blocking_effects); j++) {
+			if (strcmp(effect, ctl_inv_blocking_effects[j]) == 0)
+				return ("false");
+		}
+	}
+	if (ctl_json_bool(node, "spec.unschedulable", &cordoned) != 0)
+		return ("-");
+	return (cordoned ? "false" : "true");
+}
+
+/* NODE's memory as "free/total" GiB with one decimal: "19.1/23.4Gi". */
+static char *
+ctl_inv_node_memory(yajl_val node)
+{
+	uint64_t	 free_kib, total_kib;
+	int		 has_free, has_total;
+	char		 free_s[32], total_s[32], *s = NULL;
+
+	has_free = ctl_inv_count(node, "status.free.memoryKiB", &free_kib) == 0;
+	has_total = ctl_inv_count(node, "status.capacity.memoryKiB",
+	    &total_kib) == 0;
+	if (!has_free && !has_total)
+		return (xstrdup("-"));
+	if (has_free)
+		snprintf(free_s, sizeof free_s, "%.1f",
+		    (double)free_kib / (double)CTL_INV_KIB_PER_GIB);
+	else
+		snprintf(free_s, sizeof free_s, "-");
+	if (has_total)
+		snprintf(total_s, sizeof total_s, "%.1f",
+		    (double)total_kib / (double)CTL_INV_KIB_PER_GIB);
+	else
+		snprintf(total_s, sizeof total_s, "-");
+	xasprintf(&s, "%s/%sGi", free_s, total_s);
+	return (s);
+}
+
+/* Fill ROW with the table cells of node object NODE (allocated). */
+static void
+ctl_inv_node_row(yajl_val node, char **row)
+{
+	int	ready;
+
+	row[0] = xstrdup(ctl_inv_str(node, "metadata.name", "-"));
+	if (ctl_json_bool(node, "status.ready", &ready) != 0)
+		row[1] = xstrdup("-");
+	else
+		row[1] = xstrdup(ready ? "Ready" : "NotReady");
+	row[2] = xstrdup(ctl_inv_node_schedulable(node));
+	row[3] = ctl_inv_count_text(node, "status.allocated.vms", "-");
+	row[4] = ctl_inv_count_text(node, "status.capacity.cpus", "-");
+	row[5] = ctl_inv_node_memory(node);
+	row[6] = xstrdup(ctl_inv_str(node, "status.hostModel", "-"));
+}
+
+/* Print the N node objects of ITEMS as a table on stdout. */
+int
+ctl_inv_node_table(yajl_val *items, size_t n, char **cause)
+{
+	ctl_inv_table(items, n, ctl_inv_node_columns, CTL_INV_NODE_NCOLS,
+	    ctl_inv_node_row);
+	return (0);
+}
+
+/* The code of the first reason VM cannot migrate, or NULL. */
+static const char *
+ctl_inv_vm_first_code(yajl_val vm)
+{
+	yajl_val	reasons;
+
+	reasons = ctl_json_get(vm, "status.reasons", yajl_t_array);
+	if (reasons == NULL || reasons->u.array.len == 0)
+		return (NULL);
+	return (ctl_inv_str(reasons->u.array.values[0], "code", NULL));
+}
+
+/* VM's MIGRATABLE cell: "true", "false (CODE)", "false" or "-". */
+static char *
+ctl_inv_vm_migratable(yajl_val vm)
+{
+	const char	*code;
+	char		*s = NULL;
+	int		 ok;
+
+	if (ctl_json_bool(vm, "status.migratable", &ok) != 0)
+		return (xstrdup("-"));
+	if (ok)
+		return (xstrdup("true"));
+	if ((code = ctl_inv_vm_first_code(vm)) == NULL)
+		return (xstrdup("false"));
+	xasprintf(&s, "false (%s)", code);
+	return (s);
+}
+
+/* VM's CPU: its named model, else its mode ("host-model"), else DEF. */
+static const char *
+ctl_inv_vm_cpu(yajl_val vm, const char *def)
+{
+	const char	*model = ctl_inv_str(vm, "spec.cpu.model", NULL);
+
+	return (model != NULL ? model : ctl_inv_str(vm, "spec.cpu.mode", def));
+}
+
+/* VM's memory as a quantity ("128Mi"), or DEF (allocated). */
+static char *
+ctl_inv_vm_memory(yajl_val vm, const char *def)
+{
+	uint64_t	kib;
+
+	if (ctl_inv_count(vm, "spec.memoryKiB", &kib) != 0)
+		return (xstrdup(def));
+	return (ctl_inv_kib_text(kib));
+}
+
+/* Fill ROW with the table cells of VM object VM (allocated). */
+static void
+ctl_inv_vm_row(yajl_val vm, char **row)
+{
+	yajl_val	ms;
+
+	row[0] = xstrdup(ctl_inv_str(vm, "metadata.name", "-"));
+	row[1] = xstrdup(ctl_inv_str(vm, "status.nodeName", "-"));
+	row[2] = xstrdup(ctl_inv_str(vm, "status.phase", "-"));
+	row[3] = ctl_inv_vm_migratable(vm);
+	row[4] = xstrdup(ctl_inv_vm_cpu(vm, "-"));
+	row[5] = ctl_inv_vm_memory(vm, "-");
+	ms = ctl_json_get(vm, "status.migrationState", yajl_t_object);
+	if (ms == NULL)
+		row[6] = xstrdup("-");
+	else
+		xasprintf(&row[6], "%s/%s",
+		    ctl_inv_str(ms, "migrationName", "-"),
+		    ctl_inv_str(ms, "phase", "-"));
+}
+
+/* Print the N VM objects of ITEMS as a table on stdout. */
+int
+ctl_inv_vm_table(yajl_val *items, size_t n, char **cause)
+{
+	ctl_inv_table(items, n, ctl_inv_vm_columns, CTL_INV_VM_NCOLS,
+	    ctl_inv_vm_row);
+	return (0);
+}
+
+/* Print one describe line: LABEL padded to the value column, then VALUE. */
+static void
+ctl_inv_field(const char *label, const char *value)
+{
+	printf("%-*s%s\n", CTL_INV_LABEL_WIDTH, label, value);
+}
+
+/*
+ * Print LABEL, then one indented line per object of the array at PATH
+ * under V, with the NFIELDS string FIELDS of each in aligned columns;
+ * "<none>" after LABEL if the array is missing or empty.
+ */
+static void
+ctl_inv_field_list(yajl_val v, const char *label, const char *path,
+    const char *const *fields, size_t nfields)
+{
+	yajl_val	  list;
+	char		**cells;
+	size_t		  n, i, f;
+
+	list = ctl_json_get(v, path, yajl_t_array);
+	if (list == NULL || (n = list->u.array.len) == 0) {
+		ctl_inv_field(label, "<none>");
+		return;
+	}
+	printf("%s\n", label);
+	cells = xcalloc(n * nfields, sizeof *cells);
+	for (i = 0; i < n; i++) {
+		for (f = 0; f < nfields; f++)
+			cells[i * nfields + f] = xstrdup(ctl_inv_str(
+			    list->u.array.values[i], fields[f], "-"));
+	}
+	ctl_inv_cells_print(cells, n, nfields, CTL_INV_INDENT,
+	    CTL_INV_LIST_GAP);
+	free(cells);
+}
+
+/* One label of a map as "key=value", or "key" when any value will do. */
+static char *
+ctl_inv_label_text(const char *key, yajl_val value)
+{
+	char	*k = ctl_inv_clean_dup(key), *s = NULL;
+
+	if (value == NULL || YAJL_IS_NULL(value))
+		s = xstrdup(k);
+	else if (YAJL_IS_STRING(value)) {
+		ctl_json_clean(value->u.string);
+		xasprintf(&s, "%s=%s", k, value->u.string);
+	} else if (YAJL_IS_TRUE(value) || YAJL_IS_FALSE(value))
+		xasprintf(&s, "%s=%s", k, YAJL_IS_TRUE(value) ? "true" :
+		    "false");
+	else if (YAJL_IS_NUMBER(value))	/* the parsed text: digits */
+		xasprintf(&s, "%s=%s", k, value->u.number.r);
+	else
+		xasprintf(&s, "%s=?", k);
+	free(k);
+	return (s);
+}
+
+/*
+ * Print LABEL and the labels of the object at PATH under V, the first on
+ * the same line and the others aligned under it (as kubectl describe
+ * prints labels); "<none>" if there are none.
+ */
+static void
+ctl_inv_field_map(yajl_val v, const char *label, const char *path)
+{
+	yajl_val	 map;
+	char		*text;
+	size_t		 i;
+
+	map = ctl_json_get(v, path, yajl_t_object);
+	if (map == NULL || map->u.object.len == 0) {
+		ctl_inv_field(label, "<none>");
+		return;
+	}
+	for (i = 0; i < map->u.object.len; i++) {
+		text = ctl_inv_label_text(map->u.object.keys[i],
+		    map->u.object.values[i]);
+		ctl_inv_field(i == 0 ? label : "", text);
+		free(text);
+	}
+}
+
+/* Print why VM cannot migrate, one "CODE: message" line per reason. */
+static void
+ctl_inv_field_reasons(yajl_val vm)
+{
+	yajl_val	reasons, r;
+	size_t		i;
+
+	reasons = ctl_json_get(vm, "status.reasons", yajl_t_array);
+	if (reasons == NULL || reasons->u.array.len == 0) {
+		ctl_inv_field("Reasons:", CTL_INV_UNKNOWN);
+		return;
+	}
+	printf("Reasons:\n");
+	for (i = 0; i < reasons->u.array.len; i++) {
+		r = reasons->u.array.values[i];
+		if (YAJL_IS_STRING(r)) {	/* "CODE: sentence" */
+			ctl_json_clean(r->u.string);
+			printf("%*s%s\n", CTL_INV_INDENT, "", r->u.string);
+		} else
+			printf("%*s%s: %s\n", CTL_INV_INDENT, "",
+			    ctl_inv_str(r, "code", CTL_INV_UNKNOWN),
+			    ctl_inv_str(r, "message", CTL_INV_UNKNOWN));
+	}
+}
+
+/* Print one line of the Migration section: indented LABEL and VALUE. */
+static void
+ctl_inv_sub_field(const char *label, const char *value)
+{
+	printf("%*s%-*s%s\n", CTL_INV_INDENT, "", CTL_INV_SUB_WIDTH, label,
+	    value);
+}
+
+/* Print VM's active or last migration, or "<none>". */
+static void
+ctl_inv_field_migration(yajl_val vm)
+{
+	yajl_val	 ms;
+	char		*route = NULL;
+
+	ms = ctl_json_get(vm, "status.migrationState", yajl_t_object);
+	if (ms == NULL) {
+		ctl_inv_field("Migration:", "<none>");
+		return;
+	}
+	printf("Migration:\n");
+	ctl_inv_sub_field("Name:", ctl_inv_str(ms, "migrationName",
+	    CTL_INV_UNKNOWN));
+	ctl_inv_sub_field("UID:", ctl_inv_str(ms, "migrationUID",
+	    CTL_INV_UNKNOWN));
+	ctl_inv_sub_field("Phase:", ctl_inv_str(ms, "phase",
+	    CTL_INV_UNKNOWN));
+	xasprintf(&route, "%s -> %s", ctl_inv_str(ms, "sourceNode", "-"),
+	    ctl_inv_str(ms, "targetNode", "-"));
+	ctl_inv_sub_field("Nodes:", route);
+	free(route);
+}
+
+/* Print VM object VM the way kubectl describe does, on stdout. */
+int
+ctl_inv_vm_describe(yajl_val vm, char **cause)
+{
+	static const char *const disk_fields[] = {
+		"target", "device", "source"
+	};
+	static const char *const iface_fields[] = { "type", "source", "mac" };
+	static const char *const hostdev_fields[] = { "type", "device" };
+	char	*text;
+	int	 ok;
+
+	ctl_inv_field("Name:", ctl_inv_str(vm, "metadata.name",
+	    CTL_INV_UNKNOWN));
+	ctl_inv_field("UID:", ctl_inv_str(vm, "metadata.uid",
+	    CTL_INV_UNKNOWN));
+	ctl_inv_field("Node:", ctl_inv_str(vm, "status.nodeName",
+	    CTL_INV_UNKNOWN));
+	ctl_inv_field("Phase:", ctl_inv_str(vm, "status.phase",
+	    CTL_INV_UNKNOWN));
+	text = ctl_inv_vm_memory(vm, CTL_INV_UNKNOWN);
+	ctl_inv_field("Memory:", text);
+	free(text);
+	text = ctl_inv_count_text(vm, "spec.vcpus", CTL_INV_UNKNOWN);
+	ctl_inv_field("vCPUs:", text);
+	free(text);
+	ctl_inv_field("CPU:", ctl_inv_vm_cpu(vm, CTL_INV_UNKNOWN));
+	ctl_inv_field_list(vm, "Disks:", "spec.disks", disk_fields,
+	    nitems(disk_fields));
+	ctl_inv_field_list(vm, "Interfaces:", "spec.interfaces", iface_fields,
+	    nitems(iface_fields));
+	ctl_inv_field_list(vm, "Host Devices:", "spec.hostDevices",
+	    hostdev_fields, nitems(hostdev_fields));
+	ctl_inv_field_map(vm, "Node Selector:", "spec.nodeSelector");
+	ctl_inv_field_map(vm, "Required Labels:", "spec.requiredLabels");
+	if (ctl_json_bool(vm, "status.migratable", &ok) != 0)
+		ctl_inv_field("Live Migratable:", CTL_INV_UNKNOWN);
+	else {
+		ctl_inv_field("Live Migratable:", ok ? "True" : "False");
+		if (!ok)
+			ctl_inv_field_reasons(vm);
+	}
+	ctl_inv_field_migration(vm);
+	return (0);
+}
