@@ -739,6 +739,7 @@ hv_libvirt_call_free(struct hv_libvirt_call *call)
 	for (i = 0; i < call->ndomains; i++) {
 		free(call->domains[i].name);
 		free(call->domains[i].xml);
+		free(call->domains[i].config_xml);
 	}
 	free(call->domains);
 	free(call->host.caps_xml);
@@ -940,6 +941,8 @@ hv_libvirt_call_list(struct hv_libvirt_call *call)
 			continue;
 		if ((d->xml = virDomainGetXMLDesc(doms[i], 0)) == NULL)
 			continue;
+		d->config_xml = virDomainGetXMLDesc(doms[i],
+		    VIR_DOMAIN_XML_INACTIVE);
 		d->name = xstrdup(virDomainGetName(doms[i]));
 		d->state = hv_libvirt_state_map(state);
 		call->ndomains++;

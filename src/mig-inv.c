@@ -147,6 +147,28 @@ out:
 	mig_inv_call_done(n);
 }
 
+/*
+ * Take the CPU as configured from the defined XML: live XML shows a
+ * host-model (or unset) CPU expanded to the model it resolved to, but
+ * the rules judge what the VM asks for.
+ */
+static void
+mig_inv_config_cpu(struct vm_info *live, const char *config_xml)
+{
+	struct vm_info	*cfg = NULL;
+	char		*cause = NULL;
+
+	if (vm_info_parse(config_xml, strlen(config_xml), &cfg, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	live->cpu_mode = cfg->cpu_mode;
+	free(live->cpu_model);
+	live->cpu_model = cfg->cpu_model;
+	cfg->cpu_model = NULL;
+	vm_info_free(cfg);
+}
+
 /* The host listed its domains. */
 static void
 mig_inv_domains_done(int rc, const struct hv_domain *d, size_t nd,
@@ -169,6 +191,8 @@ mig_inv_domains_done(int rc, const struct hv_domain *d, size_t nd,
 		    &vms[i].error) != 0)
 			log_warn("node '%s': domain '%s' has XML ferry cannot "
 			    "read: %s", n->name, d[i].name, vms[i].error);
+		else if (d[i].config_xml != NULL)
+			mig_inv_config_cpu(vms[i].info, d[i].config_xml);
 	}
 	mig_inv_vms_free(n->vms, n->nvms);
 	n->vms = vms;

@@ -96,7 +96,10 @@ struct hv_node_params {
 struct hv_domain {
 	char			*name;	/* domain name */
 	enum hv_dom_state	 state;	/* where it stands */
-	char			*xml;	/* its XML (virDomainGetXMLDesc) */
+	char			*xml;	/* its live XML (virDomainGetXMLDesc) */
+	char			*config_xml; /* its defined XML (INACTIVE): the
+					   CPU as configured, e.g. host-model,
+					   which live XML shows expanded */
 };
 
 /* What a host says of itself, for the inventory. */
