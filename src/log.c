@@ -96,7 +96,7 @@ log_gen_str(yajl_gen g, const char *s)
 }
 
 /* Write one line: a message plus structured fields. */
-static void
+static void __attribute__((format(printf, 4, 0)))
 log_vwrite(enum log_level level, const struct log_field *f, size_t nf,
     const char *fmt, va_list ap)
 {
