@@ -165,13 +165,19 @@ static const struct rules_storage *
 rules_disk_storage(const struct rules_cluster *c, const struct vm_disk *d)
 {
 	const struct rules_storage	*best = NULL;
-	size_t				 i, j, len, best_len = 0;
+	size_t				 i, j, len, best_len = 0, poollen = 0;
 
+	/* A network disk (rbd, iscsi, ...) is in the pool its name starts with. */
+	if (d->pool == NULL && d->protocol != NULL && d->name != NULL)
+		poollen = strcspn(d->name, "/");
 	for (i = 0; i < c->nstorage; i++) {
 		const struct rules_storage	*s = &c->storage[i];
 
-		for (j = 0; d->pool != NULL && j < s->npools; j++) {
-			if (strcmp(s->pools[j], d->pool) == 0)
+		for (j = 0; j < s->npools; j++) {
+			if (d->pool != NULL && strcmp(s->pools[j], d->pool) == 0)
+				return (s);
+			if (poollen > 0 && strlen(s->pools[j]) == poollen &&
+			    strncmp(s->pools[j], d->name, poollen) == 0)
 				return (s);
 		}
 		for (j = 0; d->path != NULL && j < s->npaths; j++) {

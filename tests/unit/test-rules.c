@@ -9,7 +9,11 @@
 
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <stdio.h>
+
 #include "ferry/rules.h"
+#include "ferry/xmalloc.h"
 
 #define MIB	1024ULL		/* KiB */
 #define GIB	(1024 * MIB)
@@ -60,6 +64,16 @@ static const struct rules_storage storage[] = {
 	{ .name = "single", .paths = single_paths, .npaths = 1, .rwx = 1,
 	  .replicas = 1 },
 };
+
+/* Append SRC to DST (size LEN), truncating. */
+static void
+strlcat_like(char *dst, const char *src, size_t len)
+{
+	size_t	n = strlen(dst);
+
+	if (n + 1 < len)
+		snprintf(dst + n, len - n, "%s", src);
+}
 
 /* A fresh three-node cluster in *NODES and *C. */
 static void
@@ -459,6 +473,155 @@ rules_pick_target__score__most_free_then_fewest_inbound(void **state)
 	rules_reasons_clear(&why);
 }
 
+/* Labels of the fixture cluster (a real-world mix of CPUs). */
+static struct node_label fx_a[] = {
+	L("kubernetes.io/hostname", "node-a"),
+	L(NODE_LABEL_HOST_MODEL "Cascadelake-Server", "true"),
+	L(NODE_LABEL_MIGRATION "Cascadelake-Server", "true"),
+	L(NODE_LABEL_CPU_MODEL "Cascadelake-Server-noTSX", "true"),
+	L(NODE_LABEL_CPU_MODEL "Skylake-Client", "true"),
+	L(NODE_LABEL_CPU_MODEL "qemu64", "true"),
+	L("zone", "east"),
+};
+static struct node_label fx_b[] = {
+	L("kubernetes.io/hostname", "node-b"),
+	L(NODE_LABEL_HOST_MODEL "Cascadelake-Server", "true"),
+	L(NODE_LABEL_MIGRATION "Cascadelake-Server", "true"),
+	L(NODE_LABEL_CPU_MODEL "Cascadelake-Server-noTSX", "true"),
+	L(NODE_LABEL_CPU_MODEL "qemu64", "true"),
+	L("zone", "east"),
+	L("gpu", "a100"),
+};
+static struct node_label fx_c[] = {
+	L("kubernetes.io/hostname", "node-c"),
+	L(NODE_LABEL_HOST_MODEL "EPYC-Rome", "true"),
+	L(NODE_LABEL_MIGRATION "EPYC-Rome", "true"),
+	L(NODE_LABEL_CPU_MODEL "Cascadelake-Server-noTSX", "true"),
+	L(NODE_LABEL_CPU_MODEL "qemu64", "true"),
+	L("zone", "west"),
+};
+static const char *fx_nets_ab[] = { "default", "br0", "storage" };
+static const char *fx_nets_b[] = { "default", "br0" };
+static const char *fx_images[] = { "/var/lib/libvirt/images" };
+static const char *fx_lvm[] = { "vmstore" };
+static const char *fx_ceph[] = { "vms" };
+static const struct rules_storage fx_storage[] = {
+	{ .name = "images", .paths = fx_images, .npaths = 1, .rwx = 1,
+	  .replicas = 3 },
+	{ .name = "local-lvm", .pools = fx_lvm, .npools = 1, .rwx = 0,
+	  .replicas = 1 },
+	{ .name = "ceph", .pools = fx_ceph, .npools = 1, .rwx = 1,
+	  .replicas = 3 },
+};
+
+/* Read and parse tests/unit/fixtures/vm/NAME. */
+static struct vm_info *
+fx_parse(const char *name)
+{
+	const char	*top = getenv("top_srcdir");
+	struct vm_info	*vm = NULL;
+	struct stat	 sb;
+	char		*path, *buf, *cause = NULL;
+	FILE		*f;
+
+	xasprintf(&path, "%s/tests/unit/fixtures/vm/%s",
+	    top != NULL ? top : "..", name);
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("cannot open '%s' (set top_srcdir)", path);
+	assert_int_equal(fstat(fileno(f), &sb), 0);
+	buf = xmalloc(sb.st_size + 1);
+	assert_int_equal(fread(buf, 1, sb.st_size, f), sb.st_size);
+	fclose(f);
+	if (vm_info_parse(buf, sb.st_size, &vm, &cause) != 0)
+		fail_msg("%s: %s", name, cause);
+	free(buf);
+	free(path);
+	return (vm);
+}
+
+/*
+ * Every domain XML fixture through the parser and the rules: each rule
+ * alone (one fixture each) and the clean ones, with the exact codes.
+ */
+static void
+rules_migratable__xml_fixtures__expected_codes(void **state)
+{
+	static const struct {
+		const char	*fixture;
+		const char	*codes;		/* comma separated, in order */
+	} cases[] = {
+		{ "plain.xml", "" },
+		{ "disk-file.xml", "" },
+		{ "memory-gib.xml", "" },
+		{ "cpu-host-model.xml", "" },
+		{ "cpu-host-passthrough.xml", "" },
+		{ "disk-rbd.xml", "" },
+		{ "cdrom.xml", "CDROM" },
+		{ "cdrom-empty.xml", "CDROM" },
+		{ "cpu-custom.xml", "CPUModel" },
+		{ "disk-block.xml", "ReadWriteOnceVolume" },
+		{ "disk-volume.xml", "ReadWriteOnceVolume,SingleReplicaStorage" },
+		{ "hostdev-mdev.xml", "HostDeviceMdev" },
+		{ "hostdev-pci.xml", "HostDevicePCI" },
+		{ "hostdev-usb.xml", "HostDeviceUSB" },
+		{ "iface-bridge-network.xml", "NetworkOnOneNode" },
+		{ "placement.xml", "NodeSelector" },
+		{ "vcpupin.xml", "CPUPinningOneNode" },
+		{ "vcpu-cpuset.xml", "CPUPinningOneNode" },
+	};
+	struct rules_node	 n[3];
+	struct rules_cluster	 c;
+	struct rules_reasons	 why = { 0 };
+	struct vm_info		*vm;
+	char			 got[256];
+	size_t			 i, j;
+
+	cluster(n, &c);
+	n[0].labels = fx_a;
+	n[0].nlabels = sizeof fx_a / sizeof fx_a[0];
+	n[0].networks = fx_nets_ab;
+	n[0].nnetworks = 3;
+	n[1].labels = fx_b;
+	n[1].nlabels = sizeof fx_b / sizeof fx_b[0];
+	n[1].networks = fx_nets_b;
+	n[1].nnetworks = 2;
+	n[1].cpu_manager = 0;
+	n[2].labels = fx_c;
+	n[2].nlabels = sizeof fx_c / sizeof fx_c[0];
+	n[2].networks = fx_nets_b;
+	n[2].nnetworks = 2;
+	c.storage = fx_storage;
+	c.nstorage = sizeof fx_storage / sizeof fx_storage[0];
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		vm = fx_parse(cases[i].fixture);
+		rules_migratable(&c, vm, "node-a", &why);
+		got[0] = '\0';
+		for (j = 0; j < why.n; j++) {
+			if (j > 0)
+				strlcat_like(got, ",", sizeof got);
+			strlcat_like(got, why.v[j].code, sizeof got);
+		}
+		if (strcmp(got, cases[i].codes) != 0)
+			fail_msg("%s: got '%s', want '%s'%s%s",
+			    cases[i].fixture, got, cases[i].codes,
+			    why.n > 0 ? ": " : "",
+			    why.n > 0 ? why.v[0].message : "");
+		rules_reasons_clear(&why);
+		vm_info_free(vm);
+	}
+
+	/* In combination: the placement fixture with pinned CPUs too gives
+	 * both reasons. */
+	vm = fx_parse("placement.xml");
+	vm->cpu_pinned = 1;
+	assert_int_equal(rules_migratable(&c, vm, "node-a", &why), 2);
+	assert_string_equal(why.v[0].code, "NodeSelector");
+	assert_string_equal(why.v[1].code, "CPUPinningOneNode");
+	rules_reasons_clear(&why);
+	vm_info_free(vm);
+}
+
 int
 main(void)
 {
@@ -473,6 +636,7 @@ main(void)
 		cmocka_unit_test(rules_target_fits__each_filter__refuses),
 		cmocka_unit_test(
 		    rules_pick_target__score__most_free_then_fewest_inbound),
+		cmocka_unit_test(rules_migratable__xml_fixtures__expected_codes),
 	};
 
 	return (cmocka_run_group_tests_name("rules", tests, NULL, NULL));
