@@ -288,6 +288,28 @@ const struct config_option config_table[] = {
 	      "fits before it ends failed with Unschedulable.",
 	  .offset = offsetof(struct config, unschedulable_timeout)
 	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "parallel_migrations_per_cluster",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 1000,
+	  .default_num = 5,
+	  .help = "Migrations running at once in the whole cluster, whatever "
+	      "the number of ferryd replicas.",
+	  .offset = offsetof(struct config, parallel_migrations_per_cluster)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "parallel_outbound_migrations_per_node",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 100,
+	  .default_num = 2,
+	  .help = "Migrations leaving one node at once.",
+	  .offset = offsetof(struct config,
+	      parallel_outbound_migrations_per_node)
+	},
 
 	/* [node NAME]; any change to a node needs a restart. */
 	{ .section = CONFIG_SECTION_NODE,

@@ -23,6 +23,7 @@
 
 #include "ferry/api.h"
 #include "ferry/config.h"
+#include "ferry/coord.h"
 #include "ferry/hv.h"
 #include "ferry/log.h"
 #include "ferry/mig.h"
@@ -30,6 +31,8 @@
 #include "ferry/virt-event.h"
 #include "ferry/worker.h"
 #include "ferry/xmalloc.h"
+
+#define FERRYD_LEASE_TTL_MS	3000	/* replica and leader leases */
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -42,6 +45,8 @@ struct ferryd {
 	struct config		*cfg;		/* current config (may be boot_cfg) */
 	struct workers		*workers;	/* hypervisor calls */
 	struct store		*store;		/* Redis */
+	struct coord		*coord;		/* leases and slots across replicas */
+	char			*replica_id;	/* this replica's name */
 	struct mig_mgr		*mgr;		/* migrations */
 	struct api		*api;		/* HTTP */
 	struct event		*sig_hup;	/* reload */
@@ -162,6 +167,29 @@ ferryd_store_cb(int up, void *arg)
 		mig_mgr_store_changed(fd->mgr, up);
 }
 
+/* This replica's name: replica_id, or HOSTNAME-PID. */
+static char *
+ferryd_replica_id(const struct config *cfg)
+{
+	char	 host[256], *id;
+
+	if (cfg->replica_id != NULL && cfg->replica_id[0] != '\0')
+		return (xstrdup(cfg->replica_id));
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "ferryd");
+	host[sizeof host - 1] = '\0';
+	xasprintf(&id, "%s-%ld", host, (long)getpid());
+	return (id);
+}
+
+/* Leadership changed (the evacuation controller runs on the leader). */
+static void
+ferryd_leader_cb(int leader, void *arg)
+{
+	log_info("this replica %s the leader", leader ? "is now" : "is no "
+	    "longer");
+}
+
 /* Validate FILE, print what is wrong, and exit. */
 static void __attribute__((noreturn))
 ferryd_check_config(const char *path)
@@ -193,6 +221,7 @@ main(int argc, char **argv)
 	};
 	struct ferryd			 fd;
 	struct store_cbs		 scb;
+	struct coord_cbs		 ccb = { ferryd_leader_cb, NULL };
 	const char			*path = SYSCONFDIR "/ferryd.conf";
 	char				*cause = NULL;
 	struct timeval			 tv;
@@ -248,8 +277,12 @@ main(int argc, char **argv)
 	scb.arg = &fd;
 	fd.store = store_create(fd.base, fd.cfg->redis_host,
 	    fd.cfg->redis_port, fd.cfg->redis_prefix, &scb);
+	fd.replica_id = ferryd_replica_id(fd.cfg);
+	fd.coord = coord_create(fd.base, fd.store, fd.replica_id,
+	    FERRYD_LEASE_TTL_MS, &ccb);
 	fd.mgr = mig_mgr_create(fd.base, fd.cfg, fd.store, fd.workers,
 	    &hv_libvirt_ops);
+	mig_mgr_set_coord(fd.mgr, fd.coord);
 	fd.api = api_create(fd.base, fd.cfg->listen_address,
 	    fd.cfg->listen_port, fd.mgr, fd.store, &cause);
 	if (fd.api == NULL) {
@@ -291,7 +324,9 @@ main(int argc, char **argv)
 	/* Nodes hand their connections to the workers to close: free first. */
 	mig_mgr_free(fd.mgr);
 	workers_free(fd.workers);
+	coord_free(fd.coord);
 	store_free(fd.store);
+	free(fd.replica_id);
 	/* Let the store's last writes go out and its connection close. */
 	tv.tv_sec = 1;
 	tv.tv_usec = 0;

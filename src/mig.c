@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ferry/config.h"
+#include "ferry/coord.h"
 #include "ferry/mig-json.h"
 #include "ferry/mig-priv.h"
 #include "ferry/store.h"
@@ -34,6 +35,8 @@
 #define MIG_BACKOFF_MIN_MS	1000	/* scheduling back-off */
 #define MIG_BACKOFF_MAX_MS	30000
 #define MIG_LOAD_RETRY_MS	1000	/* reading past records failed */
+#define MIG_SLOT_TTL_MS		30000	/* a slot lives this long unrenewed */
+#define MIG_SLOT_RETRY_MS	1000	/* all slots taken: ask again */
 
 static int	mig_fire(struct mig *, enum mig_event);
 static void	mig_conclude(struct mig *);
@@ -42,6 +45,8 @@ static void	mig_tick_timer(evutil_socket_t, short, void *);
 static void	mig_retry_timer(evutil_socket_t, short, void *);
 static void	mig_begin_cb(evutil_socket_t, short, void *);
 static void	mig_load_start(struct mig_mgr *);
+static void	mig_slot_timer(evutil_socket_t, short, void *);
+static void	mig_slot_release(struct mig *);
 
 /* Free the members of REC. */
 void
@@ -108,6 +113,8 @@ mig_create(struct mig_mgr *mgr, struct mig_record *rec)
 	m->begin = evtimer_new(mgr->base, mig_begin_cb, m);
 	m->tick = event_new(mgr->base, -1, EV_PERSIST, mig_tick_timer, m);
 	m->retry = evtimer_new(mgr->base, mig_retry_timer, m);
+	m->slot_timer = event_new(mgr->base, -1, EV_PERSIST, mig_slot_timer,
+	    m);
 	m->backoff_ms = MIG_BACKOFF_MIN_MS;
 	TAILQ_INSERT_TAIL(&mgr->migs, m, entry);
 	return (m);
@@ -120,6 +127,7 @@ mig_free(struct mig *m)
 	event_free(m->begin);
 	event_free(m->tick);
 	event_free(m->retry);
+	event_free(m->slot_timer);
 	mig_record_clear(&m->rec);
 	free(m);
 }
@@ -229,6 +237,7 @@ mig_set_state(struct mig *m, enum mig_state to, enum mig_reason reason)
 		event_del(m->tick);
 		event_del(m->retry);
 		m->retry_kind = MIG_RETRY_NONE;
+		mig_slot_release(m);
 		store_vm_release(m->mgr->store, r->vm, r->name);
 	}
 	mig_persist(m);
@@ -576,10 +585,6 @@ mig_retry_timer(evutil_socket_t fd, short events, void *arg)
 	switch (kind) {
 	case MIG_RETRY_NONE:
 		break;
-	case MIG_RETRY_SCHEDULE:
-		if (m->rec.state == MIG_PENDING)
-			mig_fire(m, MIG_EV_SLOT_GRANTED);
-		break;
 	case MIG_RETRY_ABORT:
 		mig_abort_job(m);
 		break;
@@ -588,6 +593,9 @@ mig_retry_timer(evutil_socket_t fd, short events, void *arg)
 		break;
 	case MIG_RETRY_CONCLUDE:
 		mig_conclude(m);
+		break;
+	case MIG_RETRY_SLOT:
+		mig_begin(m);
 		break;
 	}
 }
@@ -840,7 +848,9 @@ mig_backoff(struct mig *m)
 		mig_fire(m, MIG_EV_PENDING_TIMEOUT);
 		return;
 	}
-	mig_retry_in(m, MIG_RETRY_SCHEDULE, m->backoff_ms);
+	/* Waiting must not hold a slot another migration could use. */
+	mig_slot_release(m);
+	mig_retry_in(m, MIG_RETRY_SLOT, m->backoff_ms);
 	m->backoff_ms *= 2;
 	if (m->backoff_ms > MIG_BACKOFF_MAX_MS)
 		m->backoff_ms = MIG_BACKOFF_MAX_MS;
@@ -904,14 +914,93 @@ mig_fire(struct mig *m, enum mig_event ev)
 	return (0);
 }
 
-/* Deferred first step of a migration: the slot is granted at once. */
+/* Keep M's slots alive while it is active. */
+static void
+mig_slot_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct mig	*m = arg;
+
+	if (m->has_slot && m->mgr->coord != NULL)
+		coord_slot_renew(m->mgr->coord, m->rec.name, m->rec.source,
+		    MIG_SLOT_TTL_MS);
+}
+
+/* Give M's slots back (final state, or back to pending). */
+static void
+mig_slot_release(struct mig *m)
+{
+	if (!m->has_slot)
+		return;
+	m->has_slot = 0;
+	event_del(m->slot_timer);
+	if (m->mgr->coord != NULL)
+		coord_slot_release(m->mgr->coord, m->rec.name, m->rec.source);
+}
+
+/* Note that M holds its slots and keep them renewed. */
+static void
+mig_slot_hold(struct mig *m)
+{
+	struct timeval	tv = { MIG_SLOT_TTL_MS / 3000, 0 };
+
+	m->has_slot = 1;
+	if (!evtimer_pending(m->slot_timer, NULL))
+		event_add(m->slot_timer, &tv);
+}
+
+/* The slot request of a pending M was answered. */
+static void
+mig_slot_done(int rc, const char *err, void *arg)
+{
+	struct mig	*m = arg;
+
+	m->slot_busy = 0;
+	if (rc == 1 && m->rec.state == MIG_PENDING) {
+		mig_slot_hold(m);
+		mig_fire(m, MIG_EV_SLOT_GRANTED);
+		return;
+	}
+	if (rc == 1) {
+		/* Ended while we asked: give it back. */
+		m->has_slot = 1;
+		mig_slot_release(m);
+		return;
+	}
+	if (rc < 0)
+		log_warn("migration '%s': cannot take a slot: %s", m->rec.name,
+		    err);
+	if (m->rec.state == MIG_PENDING)
+		mig_retry_in(m, MIG_RETRY_SLOT, MIG_SLOT_RETRY_MS);
+}
+
+/*
+ * Deferred first step of a pending migration: take its slots (cluster-
+ * wide and on its source node), then leave pending.
+ */
 static void
 mig_begin_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct mig	*m = arg;
+	struct mig_mgr	*mgr = m->mgr;
 
-	if (m->rec.state == MIG_PENDING)
+	if (m->rec.state != MIG_PENDING || m->slot_busy)
+		return;
+	if (mgr->coord == NULL) {
 		mig_fire(m, MIG_EV_SLOT_GRANTED);
+		return;
+	}
+	m->slot_busy = 1;
+	coord_slot_take(mgr->coord, m->rec.name, m->rec.source,
+	    mgr->cfg->parallel_migrations_per_cluster,
+	    mgr->cfg->parallel_outbound_migrations_per_node, MIG_SLOT_TTL_MS,
+	    mig_slot_done, m);
+}
+
+/* Use COORD for concurrency slots. */
+void
+mig_mgr_set_coord(struct mig_mgr *mgr, struct coord *coord)
+{
+	mgr->coord = coord;
 }
 
 /* Take M's first step from the loop, after the caller has answered. */
@@ -1085,6 +1174,17 @@ mig_mgr_reload(struct mig_mgr *mgr, const struct config *cfg)
 	mgr->cfg = cfg;
 }
 
+/* The slots of an adopted migration were taken back (or not). */
+static void
+mig_slot_adopt_done(int rc, const char *err, void *arg)
+{
+	struct mig	*m = arg;
+
+	if (rc < 0)
+		log_warn("migration '%s': cannot take its slots back: %s",
+		    m->rec.name, err);
+}
+
 /* Take over an active migration found in Redis. */
 static void
 mig_adopt(struct mig *m)
@@ -1104,6 +1204,13 @@ mig_adopt(struct mig *m)
 	mig_fire(m, MIG_EV_ADOPTED);
 	if (m->rec.state == MIG_PENDING)
 		mig_begin(m);
+	else if (m->mgr->coord != NULL) {
+		/* Its slots (same member) are renewed, or taken back. */
+		coord_slot_take(m->mgr->coord, m->rec.name, m->rec.source,
+		    INT32_MAX, INT32_MAX, MIG_SLOT_TTL_MS, mig_slot_adopt_done,
+		    m);
+		mig_slot_hold(m);
+	}
 }
 
 /* One past record from Redis. */

@@ -20,7 +20,10 @@
  *    callback has returned (store_leave);
  *  - nothing calls a caller's callback from inside the connect or
  *    disconnect callbacks: up/down changes and early failures are queued
- *    as notes and delivered from an event of our own.
+ *    as notes and delivered from an event of our own;
+ *  - a store_command's argument goes to its free callback exactly once,
+ *    after its callback, or instead of it once the store is freed (then
+ *    from the loop, when hiredis lets go of the orphaned request).
  */
 
 #include <sys/queue.h>
@@ -89,12 +92,20 @@ struct store_load {
 	size_t		  nnames;	/* how many */
 };
 
+/* A store_command in progress: another module's command. */
+struct store_cmd {
+	store_reply_cb	  cb;		/* caller's callback (may be NULL) */
+	void		 *arg;		/* its argument */
+	void		(*free_cb)(void *);	/* frees ARG once over */
+};
+
 /* One command awaiting its reply: the privdata hiredis hands back. */
 struct store_req {
 	struct store		*s;	/* NULL once the store is freed */
 	struct store_write	*w;	/* write sent, owned here */
 	struct store_claim	*claim;	/* claim in progress, owned here */
 	struct store_load	*load;	/* load in progress, owned here */
+	struct store_cmd	*cmd;	/* store_command, owned here */
 	TAILQ_ENTRY(store_req)	 entry;	/* in the store's inflight list */
 };
 TAILQ_HEAD(store_reqs, store_req);
@@ -104,6 +115,7 @@ enum store_note_type {
 	STORE_NOTE_UP,		/* up_cb(up) */
 	STORE_NOTE_CLAIM,	/* claim failed: cb(-1, NULL, err) */
 	STORE_NOTE_LOAD,	/* load failed: done_cb(-1, err) */
+	STORE_NOTE_CMD,		/* command failed: cb(NULL, err) */
 };
 
 /* A callback to run later from the loop, in order. */
@@ -112,7 +124,8 @@ struct store_note {
 	int			 up;	/* UP: the new state */
 	struct store_claim	*claim;	/* CLAIM: owned here */
 	struct store_load	*load;	/* LOAD: owned here */
-	char			*err;	/* CLAIM, LOAD: the reason */
+	struct store_cmd	*cmd;	/* CMD: owned here */
+	char			*err;	/* CLAIM, LOAD, CMD: the reason */
 	TAILQ_ENTRY(store_note)	 entry;	/* in the store's notes list */
 };
 TAILQ_HEAD(store_notes, store_note);
@@ -196,6 +209,17 @@ store_load_free(struct store_load *l)
 	free(l);
 }
 
+/* Free a command without calling its callback; its FREE_CB runs. */
+static void
+store_cmd_free(struct store_cmd *cmd)
+{
+	if (cmd == NULL)
+		return;
+	if (cmd->free_cb != NULL)
+		cmd->free_cb(cmd->arg);
+	free(cmd);
+}
+
 /* Free a request and whatever it still owns. */
 static void
 store_req_free(struct store_req *req)
@@ -203,6 +227,7 @@ store_req_free(struct store_req *req)
 	store_write_free(req->w);
 	store_claim_free(req->claim);
 	store_load_free(req->load);
+	store_cmd_free(req->cmd);
 	free(req);
 }
 
@@ -223,6 +248,7 @@ store_note_free(struct store_note *n)
 {
 	store_claim_free(n->claim);
 	store_load_free(n->load);
+	store_cmd_free(n->cmd);
 	free(n->err);
 	free(n);
 }
@@ -299,6 +325,18 @@ store_note_load(struct store *s, struct store_load *l, const char *err)
 	store_note_add(s, n);
 }
 
+/* Queue the failure of command CMD (taking it) with ERR. */
+static void
+store_note_cmd(struct store *s, struct store_cmd *cmd, const char *err)
+{
+	struct store_note	*n = xcalloc(1, sizeof *n);
+
+	n->type = STORE_NOTE_CMD;
+	n->cmd = cmd;
+	n->err = xstrdup(err);
+	store_note_add(s, n);
+}
+
 /* Run queued notes in order, stopping if a callback frees the store. */
 static void
 store_note_cb(evutil_socket_t fd, short events, void *arg)
@@ -321,6 +359,10 @@ store_note_cb(evutil_socket_t fd, short events, void *arg)
 		case STORE_NOTE_LOAD:
 			n->load->done_cb(-1, n->err, n->load->arg);
 			break;
+		case STORE_NOTE_CMD:
+			if (n->cmd->cb != NULL)
+				n->cmd->cb(NULL, n->err, n->cmd->arg);
+			break;
 		}
 		gone = store_leave(s);
 		store_note_free(n);
@@ -331,7 +373,7 @@ store_note_cb(evutil_socket_t fd, short events, void *arg)
 
 /* Send one command; REQ (may be NULL) then waits on the inflight list. */
 static int
-store_command(struct store *s, redisCallbackFn *fn, struct store_req *req,
+store_send(struct store *s, redisCallbackFn *fn, struct store_req *req,
     int argc, const char **argv, const size_t *lens)
 {
 	if (redisAsyncCommandArgv(s->ac, fn, req, argc, argv, lens) !=
@@ -348,7 +390,7 @@ store_command(struct store *s, redisCallbackFn *fn, struct store_req *req,
 
 /* Send a command whose arguments are all C strings. */
 static int
-store_command_str(struct store *s, redisCallbackFn *fn,
+store_send_str(struct store *s, redisCallbackFn *fn,
     struct store_req *req, int argc, const char **argv)
 {
 	size_t	lens[16];
@@ -360,7 +402,7 @@ store_command_str(struct store *s, redisCallbackFn *fn,
 	}
 	for (i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	return (store_command(s, fn, req, argc, argv, lens));
+	return (store_send(s, fn, req, argc, argv, lens));
 }
 
 /* A new request for the reply of a command to S. */
@@ -476,7 +518,7 @@ store_write_send(struct store *s, struct store_write *w)
 		eval[2] = "1";
 		eval[3] = key;
 		eval[4] = w->name;
-		rc = store_command_str(s, store_write_done, req, nitems(eval),
+		rc = store_send_str(s, store_write_done, req, nitems(eval),
 		    eval);
 	} else {
 		key = store_key(s, "mig:", w->name, NULL);
@@ -499,13 +541,13 @@ store_write_send(struct store *s, struct store_write *w)
 		pub[1] = chan;
 		pub[2] = w->json;
 		/* MULTI/EXEC: the record and its index land together. */
-		if (store_command_str(s, NULL, NULL, 1, multi) != 0 ||
-		    store_command_str(s, NULL, NULL, nitems(hset), hset) != 0 ||
-		    store_command_str(s, NULL, NULL, nitems(zadd), zadd) != 0 ||
-		    store_command_str(s, NULL, NULL, nitems(pub), pub) != 0)
+		if (store_send_str(s, NULL, NULL, 1, multi) != 0 ||
+		    store_send_str(s, NULL, NULL, nitems(hset), hset) != 0 ||
+		    store_send_str(s, NULL, NULL, nitems(zadd), zadd) != 0 ||
+		    store_send_str(s, NULL, NULL, nitems(pub), pub) != 0)
 			rc = -1;
 		else {
-			rc = store_command_str(s, store_write_done, req, 1,
+			rc = store_send_str(s, store_write_done, req, 1,
 			    exec);
 		}
 	}
@@ -907,7 +949,7 @@ store_claim_set_done(redisAsyncContext *ac, void *r, void *privdata)
 		argv[1] = key;
 		req = store_req_new(s);
 		req->claim = c;
-		if (store_command_str(s, store_claim_get_done, req,
+		if (store_send_str(s, store_claim_get_done, req,
 		    nitems(argv), argv) != 0) {
 			req->claim = NULL;
 			store_req_free(req);
@@ -940,7 +982,7 @@ store_claim_set(struct store *s, struct store_claim *c)
 	argv[3] = "NX";
 	req = store_req_new(s);
 	req->claim = c;
-	if (store_command_str(s, store_claim_set_done, req, nitems(argv),
+	if (store_send_str(s, store_claim_set_done, req, nitems(argv),
 	    argv) != 0) {
 		req->claim = NULL;
 		store_req_free(req);
@@ -1085,18 +1127,18 @@ store_load_range_done(redisAsyncContext *ac, void *r, void *privdata)
 
 	req = store_req_new(s);
 	req->load = l;
-	if (store_command_str(s, NULL, NULL, 1, multi) != 0)
+	if (store_send_str(s, NULL, NULL, 1, multi) != 0)
 		failed = 1;
 	for (i = 0; i < l->nnames && !failed; i++) {
 		key = store_key(s, "mig:", l->names[i], NULL);
 		hget[0] = "HGET";
 		hget[1] = key;
 		hget[2] = "json";
-		if (store_command_str(s, NULL, NULL, nitems(hget), hget) != 0)
+		if (store_send_str(s, NULL, NULL, nitems(hget), hget) != 0)
 			failed = 1;
 		free(key);
 	}
-	if (!failed && store_command_str(s, store_load_exec_done, req, 1,
+	if (!failed && store_send_str(s, store_load_exec_done, req, 1,
 	    exec) != 0)
 		failed = 1;
 	if (failed) {
@@ -1130,11 +1172,80 @@ store_mig_load(struct store *s, store_record_cb record_cb,
 	argv[3] = "-1";
 	req = store_req_new(s);
 	req->load = l;
-	if (store_command_str(s, store_load_range_done, req, nitems(argv),
+	if (store_send_str(s, store_load_range_done, req, nitems(argv),
 	    argv) != 0) {
 		req->load = NULL;
 		store_req_free(req);
 		store_note_load(s, l, "redis connection lost");
 	}
 	free(zkey);
+}
+
+/* Reply to a store_command: hand it to the caller's callback. */
+static void
+store_cmd_done(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct store_req	*req = privdata;
+	struct store		*s = store_req_detach(req);
+	struct store_cmd	*cmd = req->cmd;
+	redisReply		*reply = r;
+
+	req->cmd = NULL;
+	store_req_free(req);
+	if (s == NULL) {
+		store_cmd_free(cmd);
+		return;
+	}
+	if (reply == NULL) {
+		/* Inside hiredis' teardown: answer from the loop. */
+		store_note_cmd(s, cmd, "redis connection lost");
+		return;
+	}
+	store_enter(s);
+	if (cmd->cb != NULL) {
+		if (reply->type == REDIS_REPLY_ERROR)
+			cmd->cb(NULL, reply->str, cmd->arg);
+		else
+			cmd->cb(reply, NULL, cmd->arg);
+	}
+	store_cmd_free(cmd);
+	store_leave(s);
+}
+
+/* Send another module's command; the answer always comes from the loop. */
+void
+store_command(struct store *s, int argc, const char *const *argv,
+    const size_t *lens, store_reply_cb cb, void *arg,
+    void (*free_cb)(void *))
+{
+	struct store_cmd	*cmd = xcalloc(1, sizeof *cmd);
+	struct store_req	*req;
+
+	cmd->cb = cb;
+	cmd->arg = arg;
+	cmd->free_cb = free_cb;
+	if (argc < 1) {
+		store_note_cmd(s, cmd, "redis: empty command");
+		return;
+	}
+	if (!s->up) {
+		store_note_cmd(s, cmd, "redis is unreachable");
+		return;
+	}
+	req = store_req_new(s);
+	req->cmd = cmd;
+	/* hiredis only reads the arguments; its prototype lacks a const. */
+	if (store_send(s, store_cmd_done, req, argc, (const char **)argv,
+	    lens) != 0) {
+		req->cmd = NULL;
+		store_req_free(req);
+		store_note_cmd(s, cmd, "redis connection lost");
+	}
+}
+
+/* The key prefix every key of this store starts with. */
+const char *
+store_prefix(struct store *s)
+{
+	return (s->prefix);
 }

@@ -103,6 +103,8 @@ struct config {
 					   placement; default 256, 0..1048576 */
 	int	 unschedulable_timeout;	/* s a migration waits in pending for a
 					   target; default 300, 1..86400 */
+	int	 parallel_migrations_per_cluster; /* default 5, 1..1000 */
+	int	 parallel_outbound_migrations_per_node; /* default 2, 1..100 */
 
 	struct config_node	*nodes;	/* [node NAME] sections, in file order */
 	size_t			 nnodes;

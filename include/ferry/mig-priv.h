@@ -60,10 +60,10 @@ struct mig_node {
 /* What the retry timer of a migration is waiting to do. */
 enum mig_retry {
 	MIG_RETRY_NONE,		/* nothing armed */
-	MIG_RETRY_SCHEDULE,	/* back in pending: try scheduling again */
 	MIG_RETRY_ABORT,	/* the abort call failed: call it again */
 	MIG_RETRY_PROBE,	/* ask the source about the job again */
 	MIG_RETRY_CONCLUDE,	/* ask both hosts where the VM runs again */
+	MIG_RETRY_SLOT,		/* ask for a concurrency slot again */
 };
 
 /* A migration: its record plus the runtime driving it. */
@@ -94,6 +94,9 @@ struct mig {
 	uint64_t		 undecided_since; /* monotonic ms: answers unclear */
 	uint64_t		 src_down_since; /* monotonic ms: source lost */
 	uint64_t		 job_end_ms;	/* monotonic ms: the job ended */
+	int			 has_slot;	/* holds its concurrency slots */
+	int			 slot_busy;	/* a slot request is out */
+	struct event		*slot_timer;	/* renews the slots */
 	TAILQ_ENTRY(mig)	 entry;		/* in mgr->migs, oldest first */
 };
 TAILQ_HEAD(mig_list, mig);
@@ -108,6 +111,7 @@ struct mig_mgr {
 	size_t			 nnodes;	/* entries in nodes */
 	struct mig_list		 migs;		/* every migration known */
 	struct event		*load_retry;	/* reading past records again */
+	struct coord		*coord;		/* cluster-wide slots, or NULL */
 	int			 loaded;	/* past records read from Redis */
 	int			 loading;	/* a load is in flight */
 };

@@ -71,6 +71,15 @@ struct mig_mgr	*mig_mgr_create(struct event_base *, const struct config *,
 		     struct store *, struct workers *, const struct hv_ops *);
 void		 mig_mgr_free(struct mig_mgr *);	/* accepts NULL */
 
+/*
+ * Take concurrency slots through COORD (coord.h) before a migration leaves
+ * pending: parallel_migrations_per_cluster and
+ * parallel_outbound_migrations_per_node hold cluster-wide.  Without it
+ * (tests), slots are granted at once.
+ */
+struct coord;
+void		 mig_mgr_set_coord(struct mig_mgr *, struct coord *);
+
 /* Use a new configuration (SIGHUP); CFG must outlive the manager's use. */
 void		 mig_mgr_reload(struct mig_mgr *, const struct config *);
 

@@ -14,6 +14,7 @@
 #ifndef FERRY_STORE_H
 #define FERRY_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -31,6 +32,16 @@ typedef void (*store_claim_cb)(int, const char *, const char *, void *);
 typedef void (*store_record_cb)(const char *, const char *, void *);
 /* rc 0 or -1 with ERR. */
 typedef void (*store_done_cb)(int, const char *, void *);
+
+struct redisReply;
+
+/*
+ * A reply to store_command: REPLY (valid during the call), or NULL with
+ * ERR ("redis is unreachable", "redis connection lost", or the server's
+ * error text for an error reply).
+ */
+typedef void (*store_reply_cb)(const struct redisReply *, const char *,
+	    void *);
 
 struct store	*store_create(struct event_base *, const char *, int,
 		     const char *, const struct store_cbs *);
@@ -51,6 +62,20 @@ void	 store_vm_claim(struct store *, const char *, const char *,
 
 /* Delete vm:<VM>:active if it still holds NAME (one Lua script). */
 void	 store_vm_release(struct store *, const char *, const char *);
+
+/*
+ * Send one command of ARGC binary-safe arguments (LENS may be NULL for C
+ * strings) on the store's connection.  CB (may be NULL) answers once,
+ * always from the loop, never inside the call; with an error when down.
+ * FREE_CB (may be NULL) gets ARG exactly once when the command is over,
+ * also when store_free means CB never runs.  For other modules' commands
+ * (coord.c): Lua scripts, leases, slots.
+ */
+void	 store_command(struct store *, int, const char *const *,
+	     const size_t *, store_reply_cb, void *, void (*)(void *));
+
+/* The key prefix, e.g. "ferry:". */
+const char	*store_prefix(struct store *);
 
 /*
  * Read every stored migration, oldest first: RECORD_CB(name, json, arg)

@@ -115,4 +115,18 @@ echo "# the VM can migrate again after all that (claims were released)"
 ferryd_reload job_stats_interval=250
 ctl migrate e2e-busy --to node-b --wait >/dev/null || fail "final migrate of e2e-busy failed"
 assert_runs_on e2e-busy node-b
+echo "# concurrency slots: with one outbound migration per node, two from node-b never overlap"
+ctl migrate e2e-idle --to node-b --wait >/dev/null || fail "migrate e2e-idle to node-b failed"
+ferryd_reload job_stats_interval=250 parallel_outbound_migrations_per_node=1
+[ "$(api_migrate e2e-idle '{"targetNode":"node-a"}')" = 201 ] || fail "refused: $(cat "$FERRY_TMP/body")"
+first=$(jq -r .metadata.name "$FERRY_TMP/body")
+[ "$(api_migrate e2e-busy '{"targetNode":"node-a"}')" = 201 ] || fail "refused: $(cat "$FERRY_TMP/body")"
+second=$(jq -r .metadata.name "$FERRY_TMP/body")
+[ "$(mig_field "$second" .status.phase)" = pending ] || fail "$second did not wait for a slot"
+wait_phase "$first" final 60 && wait_phase "$second" final 90 || fail "the two migrations did not end"
+[ "$(mig_field "$first" .status.phase)/$(mig_field "$second" .status.phase)" = succeeded/succeeded ] ||
+    fail "slots: $(mig_field "$first" .status.phase)/$(mig_field "$second" .status.phase)"
+end1=$(mig_field "$first" .status.endedMs)
+start2=$(mig_field "$second" '.status.phaseTransitions[] | select(.phase == "scheduling") | .timeMs')
+[ "$start2" -ge "$end1" ] || fail "the second left pending at $start2 before the first ended at $end1"
 echo "test-migrate: every case passed"

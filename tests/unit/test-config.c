@@ -186,6 +186,8 @@ assert_defaults(const struct config *c)
 	assert_string_equal(c->cpu_model, "");
 	assert_int_equal(c->memory_headroom, 256);
 	assert_int_equal(c->unschedulable_timeout, 300);
+	assert_int_equal(c->parallel_migrations_per_cluster, 5);
+	assert_int_equal(c->parallel_outbound_migrations_per_node, 2);
 	assert_null(c->nodes);
 	assert_int_equal(c->nnodes, 0);
 	assert_null(c->storage);
@@ -340,7 +342,7 @@ config_load__every_option_set__values_read(void **state)
 		if (!option_named(&config_table[i]))
 			nglobal++;
 	}
-	assert_int_equal(nglobal, 22);
+	assert_int_equal(nglobal, 24);
 
 	r.path = srcdir_path("tests/unit/fixtures/config-full.conf");
 	r.rv = config_load(r.path, &r.config, &r.cause);
@@ -370,6 +372,8 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->cpu_model, "Skylake-Client-IBRS");
 	assert_int_equal(c->memory_headroom, 0);
 	assert_int_equal(c->unschedulable_timeout, 1);
+	assert_int_equal(c->parallel_migrations_per_cluster, 1000);
+	assert_int_equal(c->parallel_outbound_migrations_per_node, 100);
 
 	assert_int_equal(c->nnodes, 2);
 	assert_string_equal(c->nodes[0].name, "node-a");
@@ -384,7 +388,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[0].networks, 2, "mgmt", "vlan100");
 	assert_int_equal(c->nodes[0].cpu_manager, 1);
 	assert_int_equal(c->nodes[0].schedulable, 0);
-	assert_int_equal(c->nodes[0].line, 34);
+	assert_int_equal(c->nodes[0].line, 36);
 	assert_string_equal(c->nodes[1].name, "node_b.2");
 	assert_string_equal(c->nodes[1].uri, "qemu:///system");
 	assert_string_equal(c->nodes[1].migration_uri, "qemu:///system");
@@ -393,7 +397,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[1].networks, 0);
 	assert_int_equal(c->nodes[1].cpu_manager, 0);
 	assert_int_equal(c->nodes[1].schedulable, 1);
-	assert_int_equal(c->nodes[1].line, 43);
+	assert_int_equal(c->nodes[1].line, 45);
 
 	assert_int_equal(c->nstorage, 2);
 	assert_string_equal(c->storage[0].name, "shared-nfs");
@@ -402,14 +406,14 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->storage[0].access_mode, "ReadWriteMany");
 	assert_int_equal(c->storage[0].replicas, 64);
 	assert_string_equal(c->storage[0].kind, "volume");
-	assert_int_equal(c->storage[0].line, 46);
+	assert_int_equal(c->storage[0].line, 48);
 	assert_string_equal(c->storage[1].name, "container-disks");
 	assert_list(&c->storage[1].paths, 0);
 	assert_list(&c->storage[1].pools, 1, "cd");
 	assert_string_equal(c->storage[1].access_mode, "ReadWriteOnce");
 	assert_int_equal(c->storage[1].replicas, 1);
 	assert_string_equal(c->storage[1].kind, "containerDisk");
-	assert_int_equal(c->storage[1].line, 53);
+	assert_int_equal(c->storage[1].line, 55);
 	assert_ptr_equal(config_storage_find(c, "container-disks"),
 	    &c->storage[1]);
 	run_free(&r);
