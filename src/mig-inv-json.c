@@ -136,7 +136,7 @@ mig_mgr_nodes_json(struct mig_mgr *mgr, const char *name)
 	size_t			 i;
 	char			*s = NULL;
 
-	mig_cluster_build(mgr, &c);
+	mig_cluster_build(mgr, NULL, &c);
 	if (name == NULL) {
 		yajl_gen_map_open(g);
 		inv_kv(g, "apiVersion", "ferry.io/v1");
@@ -387,7 +387,7 @@ mig_mgr_vms_json(struct mig_mgr *mgr, const char *name)
 	char			**names = NULL, *s = NULL;
 	size_t			 i, j, nnames = 0;
 
-	mig_cluster_build(mgr, &c);
+	mig_cluster_build(mgr, NULL, &c);
 	if (name != NULL) {
 		if ((v = inv_vm_find(mgr, name, &n)) != NULL) {
 			inv_vm(g, mgr, &c, n, v);

@@ -327,9 +327,14 @@ mig_cluster_node(const struct mig_cluster *c, const char *name)
 	return (NULL);
 }
 
-/* Fill the rules' view of the cluster from the inventory and config. */
+/*
+ * Fill the rules' view of the cluster from the inventory and config.
+ * Migrations heading to a node count against it, except SELF (the one
+ * being placed, or NULL).
+ */
 void
-mig_cluster_build(struct mig_mgr *mgr, struct mig_cluster *c)
+mig_cluster_build(struct mig_mgr *mgr, const struct mig *self,
+    struct mig_cluster *c)
 {
 	const struct config	*cfg = mgr->cfg;
 	struct rules_node	*r;
@@ -362,7 +367,8 @@ mig_cluster_build(struct mig_mgr *mgr, struct mig_cluster *c)
 	}
 	/* Migrations heading to a node count against it. */
 	TAILQ_FOREACH(m, &mgr->migs, entry) {
-		if (!mig_state_active(m->rec.state) || m->rec.target == NULL)
+		if (m == self || !mig_state_active(m->rec.state) ||
+		    m->rec.target == NULL)
 			continue;
 		for (i = 0; i < mgr->nnodes; i++) {
 			if (strcmp(mgr->nodes[i].name, m->rec.target) != 0)

@@ -156,7 +156,7 @@ mig_req_check_rules(struct mig_req *req, struct mig_node *src,
 	char			*error = NULL;
 	int			 rc = 0;
 
-	mig_cluster_build(req->mgr, &c);
+	mig_cluster_build(req->mgr, NULL, &c);
 	if (rules_migratable(&c.c, v->info, src->name, &why) > 0) {
 		xasprintf(&error, "VM '%s' is not live-migratable", req->vm);
 		mig_req_refuse(req, 422, error, &why);

@@ -798,7 +798,7 @@ mig_schedule(struct mig *m)
 		mig_fire(m, MIG_EV_NO_TARGET);
 		return;
 	}
-	mig_cluster_build(mgr, &c);
+	mig_cluster_build(mgr, m, &c);
 	if (m->rec.target[0] == '\0') {
 		if ((t = rules_pick_target(&c.c, v->info, src->name,
 		    &why)) == NULL) {

@@ -137,7 +137,8 @@ void		 mig_inv_node_changed(struct mig_node *, int);
 void		 mig_inv_domain_event(struct mig_node *);
 void		 mig_inv_refresh(struct mig_node *, void (*)(void *), void *);
 const struct mig_vm *mig_inv_vm(struct mig_node *, const char *);
-void		 mig_cluster_build(struct mig_mgr *, struct mig_cluster *);
+void		 mig_cluster_build(struct mig_mgr *, const struct mig *,
+		    struct mig_cluster *);
 void		 mig_cluster_free(struct mig_cluster *);
 const struct rules_node *mig_cluster_node(const struct mig_cluster *,
 		    const char *);
