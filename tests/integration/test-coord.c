@@ -38,6 +38,8 @@
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
+#include "redis-helper.h"
+
 #define T_SAFETY_MS	5000
 #define T_NREPS		3
 #define T_LEASE_MS	600	/* lease TTL of the leader tests */
@@ -74,12 +76,6 @@ struct t_res {
 	long long	 integer;	/* command: integer reply */
 	char		 str[256];	/* command: string or status reply */
 	int		 freed;		/* command: free_cb calls */
-};
-
-/* A redis-server started (and killed) by a test. */
-struct t_redis {
-	pid_t	 pid;		/* running server, or -1 */
-	int	 port;		/* its port */
 };
 
 /* One test's world. */
@@ -392,20 +388,6 @@ t_alive(struct t *t, struct coord *c, const char *id)
 	return (res.rc);
 }
 
-/* A blocking hiredis context on PORT, for checks. */
-static redisContext *
-t_redis_connect(int port)
-{
-	struct timeval	 tv = { 2, 0 };
-	redisContext	*c;
-
-	c = redisConnectWithTimeout("127.0.0.1", port, tv);
-	assert_non_null(c);
-	assert_int_equal(c->err, 0);
-	redisSetTimeout(c, tv);
-	return (c);
-}
-
 /* Run a command on C expecting a string reply; its copy, or NULL if nil. */
 static char *
 t_redis_str(redisContext *c, const char *fmt, ...)
@@ -472,98 +454,6 @@ t_check_field(struct t *t, redisContext *c, const char *key,
 	free(v);
 }
 
-/* A loopback port nobody listens on right now. */
-static int
-t_free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return (port);
-}
-
-/* Is a redis-server answering PING on PORT? */
-static int
-t_redis_ping(int port)
-{
-	struct timeval	 tv = { 0, 200000 };
-	redisContext	*c;
-	redisReply	*r;
-	int		 ok = 0;
-
-	c = redisConnectWithTimeout("127.0.0.1", port, tv);
-	if (c == NULL)
-		return (0);
-	if (c->err == 0 && (r = redisCommand(c, "PING")) != NULL) {
-		ok = (r->type == REDIS_REPLY_STATUS &&
-		    strcmp(r->str, "PONG") == 0);
-		freeReplyObject(r);
-	}
-	redisFree(c);
-	return (ok);
-}
-
-/* Start R's redis-server (no persistence) on a free port; 0 once up. */
-static int
-t_redis_start(struct t_redis *r)
-{
-	char	 port[16];
-	int	 try, i, status, fd;
-	pid_t	 pid;
-
-	for (try = 0; try < 10; try++) {
-		r->port = t_free_port();
-		snprintf(port, sizeof port, "%d", r->port);
-		if ((pid = fork()) == -1)
-			return (-1);
-		if (pid == 0) {
-			fd = open("/dev/null", O_RDWR);
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			execlp("redis-server", "redis-server", "--port", port,
-			    "--bind", "127.0.0.1", "--save", "", "--appendonly",
-			    "no", "--dir", "/tmp", "--logfile", "",
-			    (char *)NULL);
-			_exit(127);
-		}
-		for (i = 0; i < 100; i++) {
-			if (t_redis_ping(r->port)) {
-				r->pid = pid;
-				return (0);
-			}
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				break;	/* port taken or no redis-server */
-			usleep(50000);
-		}
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
-	return (-1);
-}
-
-/* Kill R's redis-server hard, as a crash would. */
-static void
-t_redis_kill(struct t_redis *r)
-{
-	int	status;
-
-	if (r->pid <= 0)
-		return;
-	kill(r->pid, SIGKILL);
-	waitpid(r->pid, &status, 0);
-	r->pid = -1;
-}
-
 /* Each test: a loop, a safety timer and a unique prefix. */
 static int
 t_setup(void **state)
@@ -597,7 +487,7 @@ t_teardown(void **state)
 		t->reps[i].s = NULL;
 	}
 	t_drain(t);
-	t_redis_kill(&t->redis);
+	t_redis_remove(&t->redis);
 	event_free(t->safety);
 	event_base_free(t->base);
 	free(t);

@@ -39,20 +39,14 @@
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
+#include "redis-helper.h"
+
 #define T_SAFETY_MS	5000
 #define T_MAX_ENTRIES	64
 #define T_NKV		8
 #define T_NCONSUMERS	3
 #define T_STREAM	"queue"
 #define T_GROUP		"ferryd"
-
-/* A redis-server started (and killed) by a test. */
-struct t_redis {
-	pid_t	 pid;		/* running server, or -1 */
-	int	 port;		/* its port */
-	int	 persist;	/* AOF on: data survives a kill */
-	char	 dir[128];	/* its working directory ("" if none) */
-};
 
 /* One entry as an entry callback saw it. */
 struct t_entry {
@@ -300,20 +294,6 @@ t_consumer_clear(struct t_consumer *c)
 	c->nclaimed = 0;
 }
 
-/* A blocking hiredis context on PORT, for checks. */
-static redisContext *
-t_redis_connect(int port)
-{
-	struct timeval	 tv = { 2, 0 };
-	redisContext	*c;
-
-	c = redisConnectWithTimeout("127.0.0.1", port, tv);
-	assert_non_null(c);
-	assert_int_equal(c->err, 0);
-	redisSetTimeout(c, tv);
-	return (c);
-}
-
 /* Entries pending in T's group on PORT (XPENDING summary count). */
 static long long
 t_pending(struct t *t, int port)
@@ -395,117 +375,6 @@ t_redis_do(int port, const char *fmt, ...)
 	redisFree(c);
 }
 
-/* A loopback port nobody listens on right now. */
-static int
-t_free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return (port);
-}
-
-/* Is a redis-server answering PING on PORT? */
-static int
-t_redis_ping(int port)
-{
-	struct timeval	 tv = { 0, 200000 };
-	redisContext	*c;
-	redisReply	*r;
-	int		 ok = 0;
-
-	c = redisConnectWithTimeout("127.0.0.1", port, tv);
-	if (c == NULL)
-		return (0);
-	if (c->err == 0 && (r = redisCommand(c, "PING")) != NULL) {
-		ok = (r->type == REDIS_REPLY_STATUS &&
-		    strcmp(r->str, "PONG") == 0);
-		freeReplyObject(r);
-	}
-	redisFree(c);
-	return (ok);
-}
-
-/* Start R's redis-server on R->port (0: a free one); 0 once it answers. */
-static int
-t_redis_start(struct t_redis *r)
-{
-	const char	*base = getenv("FERRY_REDIS_DIR");
-	char		 port[16];
-	int		 try, i, fixed = (r->port != 0), status, fd;
-	pid_t		 pid;
-
-	if (r->dir[0] == '\0') {
-		snprintf(r->dir, sizeof r->dir, "%s/queue-XXXXXX",
-		    base != NULL ? base : "/tmp");
-		if (mkdtemp(r->dir) == NULL)
-			return (-1);
-	}
-	for (try = 0; try < 10; try++) {
-		if (!fixed)
-			r->port = t_free_port();
-		snprintf(port, sizeof port, "%d", r->port);
-		if ((pid = fork()) == -1)
-			return (-1);
-		if (pid == 0) {
-			fd = open("/dev/null", O_RDWR);
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			/* With AOF fsynced on every write, a kill loses
-			 * nothing; without, a restart starts empty. */
-			execlp("redis-server", "redis-server", "--port", port,
-			    "--bind", "127.0.0.1", "--save", "",
-			    "--appendonly", r->persist ? "yes" : "no",
-			    "--appendfsync", "always", "--dir", r->dir,
-			    "--logfile", "", (char *)NULL);
-			_exit(127);
-		}
-		for (i = 0; i < 100; i++) {
-			if (t_redis_ping(r->port)) {
-				r->pid = pid;
-				return (0);
-			}
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				break;	/* port taken or no redis-server */
-			usleep(50000);
-		}
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		usleep(100000);
-	}
-	return (-1);
-}
-
-/* Kill R's redis-server hard, as a crash would. */
-static void
-t_redis_kill(struct t_redis *r)
-{
-	int	status;
-
-	if (r->pid <= 0)
-		return;
-	kill(r->pid, SIGKILL);
-	waitpid(r->pid, &status, 0);
-	r->pid = -1;
-}
-
-/* nftw callback: remove one file or directory. */
-static int
-t_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
 /* Send the log to a temporary file, every level. */
 static void
 t_log_capture(struct t *t)
@@ -568,9 +437,7 @@ t_teardown(void **state)
 	queue_free(t->prod);
 	t->prod = NULL;
 	t_drain(t);
-	t_redis_kill(&t->redis);
-	if (t->redis.dir[0] != '\0')
-		nftw(t->redis.dir, t_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	t_redis_remove(&t->redis);
 	event_free(t->safety);
 	event_base_free(t->base);
 	free(t);
