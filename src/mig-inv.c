@@ -47,23 +47,28 @@ mig_inv_arm(struct mig_node *n)
 static void
 mig_inv_call_done(struct mig_node *n)
 {
-	struct mig_inv_waiter	*w;
-	size_t			 i, nw;
+	struct mig_inv_waiter	*due = NULL;
+	size_t			 i, ndue = 0, kept = 0;
 
 	if (--n->inv_busy > 0)
 		return;
 	n->inv_at = util_wall_ms();
-	w = n->waiters;
-	nw = n->nwaiters;
-	n->waiters = NULL;
-	n->nwaiters = 0;
-	for (i = 0; i < nw; i++)
-		w[i].cb(w[i].arg);
-	free(w);
+	/* Answer those this refresh was for; later ones wait for theirs. */
+	for (i = 0; i < n->nwaiters; i++) {
+		if (n->waiters[i].gen <= n->inv_gen) {
+			due = xreallocarray(due, ndue + 1, sizeof *due);
+			due[ndue++] = n->waiters[i];
+		} else
+			n->waiters[kept++] = n->waiters[i];
+	}
+	n->nwaiters = kept;
 	if (n->inv_again) {
 		n->inv_again = 0;
 		mig_inv_refresh(n, NULL, NULL);
 	}
+	for (i = 0; i < ndue; i++)
+		due[i].cb(due[i].arg);
+	free(due);
 }
 
 /* Add label KEY=VALUE to N unless it has the key already. */
@@ -209,18 +214,21 @@ out:
 void
 mig_inv_refresh(struct mig_node *n, void (*cb)(void *), void *arg)
 {
+	/* A waiter wants a refresh that starts after it asked. */
 	if (cb != NULL) {
 		n->waiters = xreallocarray(n->waiters, n->nwaiters + 1,
 		    sizeof *n->waiters);
 		n->waiters[n->nwaiters].cb = cb;
 		n->waiters[n->nwaiters].arg = arg;
+		n->waiters[n->nwaiters].gen = n->inv_gen + 1;
 		n->nwaiters++;
 	}
 	if (n->inv_busy > 0) {
-		n->inv_again = (cb == NULL);
+		n->inv_again = 1;
 		return;
 	}
 	/* A down node answers both calls with errors, from the loop. */
+	n->inv_gen++;
 	n->inv_busy = 2;
 	hv_host_info(n->hv, mig_inv_host_done, n);
 	hv_list_domains(n->hv, mig_inv_domains_done, n);

@@ -19,6 +19,7 @@
 struct mig_inv_waiter {
 	void	(*cb)(void *);	/* called on the loop */
 	void	*arg;
+	uint64_t gen;		/* the refresh it waits for */
 };
 
 /* One VM seen on a node by the inventory. */
@@ -50,6 +51,7 @@ struct mig_node {
 	int			 have_vms;	/* vms has been listed once */
 	int			 inv_busy;	/* inventory calls out */
 	int			 inv_again;	/* refresh again when done */
+	uint64_t		 inv_gen;	/* refreshes started so far */
 	uint64_t		 inv_at;	/* wall ms of the last refresh */
 	struct event		*inv_timer;	/* every inventory_interval */
 	struct event		*inv_soon;	/* shortly after domain events */
