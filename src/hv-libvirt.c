@@ -954,21 +954,23 @@ hv_libvirt_call_list(struct hv_libvirt_call *call)
 }
 
 /*
- * The domain type this host runs guests with: "kvm" if its capabilities
- * offer it, else "qemu" (TCG).  Worker.
+ * The domain type this host runs guests with: the node's virt_type, else
+ * "kvm" if its capabilities (CAPS, or asked for) offer it, else "qemu"
+ * (TCG).  Worker.
  */
 static const char *
-hv_libvirt_virttype(struct hv_libvirt_call *call)
+hv_libvirt_virttype(struct hv_libvirt_call *call, const char *caps)
 {
-	char		*caps;
+	char		*own = NULL;
 	const char	*type = "qemu";
 
 	if (call->virt_type != NULL)
 		return (call->virt_type);
-	caps = virConnectGetCapabilities(call->conn);
+	if (caps == NULL)
+		caps = own = virConnectGetCapabilities(call->conn);
 	if (caps != NULL && strstr(caps, "<domain type='kvm'") != NULL)
 		type = "kvm";
-	free(caps);
+	free(own);
 	return (type);
 }
 
@@ -984,7 +986,7 @@ hv_libvirt_call_host(struct hv_libvirt_call *call)
 		return (-1);
 	/* Optional: drivers without it (test://) still have a host. */
 	call->host.domcaps_xml = virConnectGetDomainCapabilities(call->conn,
-	    NULL, NULL, NULL, hv_libvirt_virttype(call), 0);
+	    NULL, NULL, NULL, hv_libvirt_virttype(call, call->host.caps_xml), 0);
 	if (virNodeGetInfo(call->conn, &info) < 0)
 		return (-1);
 	call->host.memory_kib = info.memory;
@@ -1018,7 +1020,7 @@ hv_libvirt_call_work(void *arg)
 		goto out;
 	case HV_LIBVIRT_COMPARE:
 		rc = virConnectCompareHypervisorCPU(call->conn, NULL, NULL,
-		    NULL, hv_libvirt_virttype(call), call->cpu_xml, 0);
+		    NULL, hv_libvirt_virttype(call, NULL), call->cpu_xml, 0);
 		if (rc >= 0) {
 			call->compatible = (rc != VIR_CPU_COMPARE_INCOMPATIBLE);
 			rc = 0;
