@@ -3,6 +3,8 @@
  * never block: a migrate request is answered from its completion callback.
  */
 
+#include <sys/queue.h>
+
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "ferry/api.h"
+#include "ferry/api-priv.h"
 #include "ferry/log.h"
 #include "ferry/mig.h"
 #include "ferry/mig-json.h"
@@ -20,15 +23,25 @@
 
 #define API_MAX_PARTS	8
 
+/* A request answered later, from a callback. */
+struct api_call {
+	struct api		*api;	/* NULL once the server is gone */
+	struct evhttp_request	*req;	/* to answer */
+	TAILQ_ENTRY(api_call)	 entry;	/* in api->calls */
+};
+TAILQ_HEAD(api_calls, api_call);
+
 struct api {
 	struct event_base	*base;	/* the loop */
 	struct evhttp		*http;	/* the server */
 	struct mig_mgr		*mgr;	/* migrations */
+	struct evac_mgr		*evac;	/* drains and evacuations */
 	struct store		*store;	/* for health */
+	struct api_calls	 calls;	/* requests awaiting an answer */
 };
 
 /* Send BODY (JSON) with STATUS. */
-static void
+void
 api_reply(struct evhttp_request *req, int status, const char *body)
 {
 	struct evbuffer		*buf = evbuffer_new();
@@ -56,7 +69,7 @@ api_reply(struct evhttp_request *req, int status, const char *body)
 }
 
 /* Send an error: {"error": MSG, "reasons": [REASON]}. */
-static void
+void
 api_error(struct evhttp_request *req, int status, const char *msg,
     const char *reason)
 {
@@ -66,6 +79,46 @@ api_error(struct evhttp_request *req, int status, const char *msg,
 	api_reply(req, status, body);
 	free(body);
 	log_debug("api: %d %s", status, msg);
+}
+
+/* Remember that REQ is answered later. */
+static struct api_call *
+api_call_new(struct api *api, struct evhttp_request *req)
+{
+	struct api_call	*call = xcalloc(1, sizeof *call);
+
+	call->api = api;
+	call->req = req;
+	TAILQ_INSERT_TAIL(&api->calls, call, entry);
+	return (call);
+}
+
+/* The answer of CALL is here: its request, or NULL if the server went. */
+static struct evhttp_request *
+api_call_end(struct api_call *call)
+{
+	struct evhttp_request	*req = call->req;
+
+	if (call->api == NULL)
+		req = NULL;
+	else
+		TAILQ_REMOVE(&call->api->calls, call, entry);
+	free(call);
+	return (req);
+}
+
+/* Answer a JSON callback: STATUS with JSON, or an error. */
+static void
+api_json_done(int status, const char *json, const char *err, void *arg)
+{
+	struct evhttp_request	*req = api_call_end(arg);
+
+	if (req == NULL)
+		return;
+	if (json != NULL)
+		api_reply(req, status, json);
+	else
+		api_error(req, status, err != NULL ? err : "error", NULL);
 }
 
 /* Send one migration record. */
@@ -79,54 +132,16 @@ api_reply_mig(struct evhttp_request *req, int status,
 	free(json);
 }
 
-/* Append one record to a list being built. */
-static void
-api_list_add(const struct mig_record *rec, void *arg)
-{
-	struct evbuffer	*buf = arg;
-	char		*json = mig_json_encode(rec);
-
-	if (evbuffer_get_length(buf) > 1)
-		evbuffer_add(buf, ",", 1);
-	evbuffer_add(buf, json, strlen(json));
-	free(json);
-}
-
-/* GET /v1/migrations */
-static void
-api_migrations_list(struct api *api, struct evhttp_request *req)
-{
-	struct evbuffer	*items = evbuffer_new();
-	struct evbuffer	*out = evbuffer_new();
-
-	if (!mig_mgr_loaded(api->mgr)) {
-		api_error(req, 503, "past migrations are not loaded yet "
-		    "(is redis reachable?)", NULL);
-		goto out;
-	}
-	evbuffer_add(items, "[", 1);
-	mig_mgr_foreach(api->mgr, api_list_add, items);
-	evbuffer_add(items, "]", 1);
-	evbuffer_add_printf(out, "{\"apiVersion\":\"ferry.io/v1\","
-	    "\"kind\":\"VirtualMachineInstanceMigrationList\",\"items\":");
-	evbuffer_add_buffer(out, items);
-	evbuffer_add(out, "}\n", 2);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, 200, "OK", out);
-out:
-	evbuffer_free(items);
-	evbuffer_free(out);
-}
-
 /* A migrate request finished its checks. */
 static void
 api_migrate_done(int status, const struct mig_record *rec, const char *err,
     const char *const *reasons, size_t nreasons, void *arg)
 {
-	struct evhttp_request	*req = arg;
+	struct evhttp_request	*req = api_call_end(arg);
 	char			*body;
 
+	if (req == NULL)
+		return;
 	if (rec != NULL) {
 		api_reply_mig(req, status, rec);
 		return;
@@ -160,24 +175,39 @@ api_vm_migrate(struct api *api, struct evhttp_request *req, const char *vm)
 		free(cause);
 		return;
 	}
-	mig_mgr_migrate(api->mgr, vm, target, api_migrate_done, req);
+	mig_mgr_migrate(api->mgr, vm, target, api_migrate_done,
+	    api_call_new(api, req));
 	free(target);
 }
 
-/* POST /v1/migrations/NAME/abort */
+/* POST /v1/migrations/NAME/abort[?force=true] */
 static void
 api_migration_abort(struct api *api, struct evhttp_request *req,
-    const char *name)
+    const char *name, const char *query)
 {
-	char	*cause = NULL;
-	int	 status;
+	struct evkeyvalq	 q;
+	const char		*force = NULL;
+	int			 yes = 0;
 
-	status = mig_mgr_abort(api->mgr, name, &cause);
-	if (status == 202)
-		api_reply_mig(req, 202, mig_mgr_find(api->mgr, name));
-	else
-		api_error(req, status, cause, NULL);
-	free(cause);
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
+		api_error(req, 400, "bad query string", NULL);
+		return;
+	}
+	if ((force = evhttp_find_header(&q, "force")) != NULL) {
+		if (strcmp(force, "true") == 0 || strcmp(force, "1") == 0)
+			yes = 1;
+		else if (strcmp(force, "false") != 0 &&
+		    strcmp(force, "0") != 0) {
+			evhttp_clear_headers(&q);
+			api_error(req, 400, "force must be true or false",
+			    NULL);
+			return;
+		}
+	}
+	evhttp_clear_headers(&q);
+	mig_mgr_abort(api->mgr, name, MIG_REASON_ABORT_REQUESTED, yes,
+	    api_json_done, api_call_new(api, req));
 }
 
 /* GET /v1/nodes[/NAME], GET /v1/vms[/NAME] */
@@ -263,32 +293,24 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	}
 	log_debug("api: %s %s", get ? "GET" : post ? "POST" : "other", uri);
 
-	if (n >= 3 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "migrations") == 0 && !mig_mgr_loaded(api->mgr))
-		/* Not knowing a migration yet is not "it does not exist". */
-		api_error(req, 503, "past migrations are not loaded yet "
-		    "(is redis reachable?)", NULL);
+	if (api->evac != NULL && api_evac_route(api->evac, req, parts, n,
+	    evhttp_uri_get_query(u)))
+		;	/* drains and evacuations */
 	else if (n >= 2 && n <= 3 && strcmp(parts[0], "v1") == 0 &&
 	    (strcmp(parts[1], "nodes") == 0 || strcmp(parts[1], "vms") == 0) &&
 	    get)
 		api_inventory(api, req, parts[1], n == 3 ? parts[2] : NULL);
 	else if (n == 1 && strcmp(parts[0], "healthz") == 0 && get)
 		api_healthz(api, req);
-	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&
+	else if ((n == 2 || n == 3) && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "migrations") == 0 && get)
-		api_migrations_list(api, req);
-	else if (n == 3 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "migrations") == 0 && get) {
-		const struct mig_record *rec = mig_mgr_find(api->mgr, parts[2]);
-
-		if (rec == NULL)
-			api_error(req, 404, "migration not found", parts[2]);
-		else
-			api_reply_mig(req, 200, rec);
-	} else if (n == 4 && strcmp(parts[0], "v1") == 0 &&
+		mig_mgr_get(api->mgr, n == 3 ? parts[2] : NULL, api_json_done,
+		    api_call_new(api, req));
+	else if (n == 4 && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "migrations") == 0 &&
 	    strcmp(parts[3], "abort") == 0 && post)
-		api_migration_abort(api, req, parts[2]);
+		api_migration_abort(api, req, parts[2],
+		    evhttp_uri_get_query(u));
 	else if (n == 4 && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "vms") == 0 &&
 	    strcmp(parts[3], "migrate") == 0 && post)
@@ -307,12 +329,15 @@ out:
 /* Start the API server. */
 struct api *
 api_create(struct event_base *base, const char *address, int port,
-    struct mig_mgr *mgr, struct store *store, char **cause)
+    struct mig_mgr *mgr, struct evac_mgr *evac, struct store *store,
+    char **cause)
 {
 	struct api	*api = xcalloc(1, sizeof *api);
 
 	api->base = base;
 	api->mgr = mgr;
+	api->evac = evac;
+	TAILQ_INIT(&api->calls);
 	api->store = store;
 	if ((api->http = evhttp_new(base)) == NULL) {
 		*cause = xstrdup("cannot create the HTTP server");
@@ -340,8 +365,15 @@ error:
 void
 api_free(struct api *api)
 {
+	struct api_call	*call;
+
 	if (api == NULL)
 		return;
+	/* Answers still to come find no server: they are dropped. */
+	while ((call = TAILQ_FIRST(&api->calls)) != NULL) {
+		TAILQ_REMOVE(&api->calls, call, entry);
+		call->api = NULL;
+	}
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	free(api);

@@ -119,6 +119,18 @@ const struct config_option config_table[] = {
 	  .offset = offsetof(struct config, replica_id)
 	},
 	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "lease_timeout",
+	  .type = CONFIG_INT,
+	  .min = 300,
+	  .max = 60000,
+	  .default_num = 2000,
+	  .help = "Milliseconds a replica's liveness lease and the leader "
+	      "lease last unless renewed (every third of it); another "
+	      "replica adopts a dead replica's migrations soon after its "
+	      "lease ends.",
+	  .offset = offsetof(struct config, lease_timeout)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
 	  .name = "call_timeout",
 	  .type = CONFIG_INT,
 	  .min = 1,
@@ -287,6 +299,34 @@ const struct config_option config_table[] = {
 	  .help = "Seconds a migration waits in pending for a target that "
 	      "fits before it ends failed with Unschedulable.",
 	  .offset = offsetof(struct config, unschedulable_timeout)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "evacuation_taint",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_RELOAD | CONFIG_NONEMPTY,
+	  .default_str = "kubevirt.io/drain",
+	  .help = "Key of the NoSchedule taint a drain puts on a node; the "
+	      "leader evacuates every node that carries it.",
+	  .offset = offsetof(struct config, evacuation_taint)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "evacuation_migration_prefix",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_RELOAD | CONFIG_NONEMPTY | CONFIG_NAME,
+	  .default_str = "kubevirt-evacuation",
+	  .help = "Evacuation migrations are named PREFIX-xxxxx.",
+	  .offset = offsetof(struct config, evacuation_migration_prefix)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "evacuation_timeout",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 604800,
+	  .default_num = 3600,
+	  .help = "Seconds an evacuation may run; then it ends failed, its "
+	      "pending migrations aborted, running ones left to finish.",
+	  .offset = offsetof(struct config, evacuation_timeout)
 	},
 	{ .section = CONFIG_SECTION_MIGRATION,
 	  .name = "parallel_migrations_per_cluster",

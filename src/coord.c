@@ -538,7 +538,8 @@ coord_answer(struct coord *c, struct coord_req *req, const redisReply *r,
 		break;
 	case COORD_OP_MIG_WRITE:
 	case COORD_OP_MIG_TAKE:
-		req->cas_cb(rc, owner, epoch, err, req->arg);
+		if (req->cas_cb != NULL)
+			req->cas_cb(rc, owner, epoch, err, req->arg);
 		break;
 	case COORD_OP_REPLICA:
 	case COORD_OP_ACQUIRE:

@@ -2,7 +2,7 @@
  * ferryctl.c: the operator's command line.  Commands live in one table
  * (name, usage, options, handler) so a new verb is one row and one
  * function; ctl-api.c talks to ferryd, ctl-mig.c formats migrations,
- * ctl-inv.c nodes and VMs.
+ * ctl-inv.c nodes and VMs, ctl-evac.c drains and evacuations.
  */
 
 #include <sys/ioctl.h>
@@ -21,6 +21,7 @@
 #include <yajl/yajl_version.h>
 
 #include "ferry/ctl-api.h"
+#include "ferry/ctl-evac.h"
 #include "ferry/ctl-inv.h"
 #include "ferry/ctl-json.h"
 #include "ferry/ctl-mig.h"
@@ -38,11 +39,14 @@
 
 /* Exit codes; ctl_usage() documents them. */
 enum ctl_exit {
-	CTL_EXIT_OK = 0,		/* ok; awaited migration succeeded */
+	CTL_EXIT_OK = 0,		/* ok; awaited migration succeeded,
+					   awaited evacuation completed */
 	CTL_EXIT_ERROR = 1,		/* API said no, or unreachable */
 	CTL_EXIT_USAGE = 2,		/* bad command line */
-	CTL_EXIT_FAILED = 3,		/* the awaited migration failed */
-	CTL_EXIT_ABORTED = 4,		/* the awaited migration was aborted */
+	CTL_EXIT_FAILED = 3,		/* the awaited migration or
+					   evacuation failed */
+	CTL_EXIT_ABORTED = 4,		/* the awaited migration was aborted,
+					   the awaited evacuation cancelled */
 	CTL_EXIT_INTERRUPTED = 130,	/* Ctrl-C while waiting */
 };
 
@@ -50,6 +54,31 @@ enum ctl_exit {
 #define CTL_OPT_TO	0x1	/* --to NODE */
 #define CTL_OPT_WAIT	0x2	/* --wait */
 #define CTL_OPT_OUTPUT	0x4	/* -o json */
+#define CTL_OPT_BY	0x8	/* --by WHO */
+#define CTL_OPT_NODE	0x10	/* --node NODE */
+#define CTL_OPT_FORCE	0x20	/* --force */
+
+/* Option names by bit, for "does not take" errors. */
+static const struct {
+	int		 bit;		/* CTL_OPT_* */
+	const char	*name;		/* as the operator types it */
+} ctl_opt_names[] = {
+	{ .bit = CTL_OPT_TO, .name = "--to" },
+	{ .bit = CTL_OPT_WAIT, .name = "--wait" },
+	{ .bit = CTL_OPT_OUTPUT, .name = "-o" },
+	{ .bit = CTL_OPT_BY, .name = "--by" },
+	{ .bit = CTL_OPT_NODE, .name = "--node" },
+	{ .bit = CTL_OPT_FORCE, .name = "--force" },
+};
+
+/* Exit codes of what a drain or uncordon came to. */
+static const int ctl_evac_exits[] = {
+	[CTL_EVAC_END_OK] = CTL_EXIT_OK,
+	[CTL_EVAC_END_ERROR] = CTL_EXIT_ERROR,
+	[CTL_EVAC_END_FAILED] = CTL_EXIT_FAILED,
+	[CTL_EVAC_END_CANCELLED] = CTL_EXIT_ABORTED,
+	[CTL_EVAC_END_INTERRUPTED] = CTL_EXIT_INTERRUPTED,
+};
 
 /* State of one ferryctl run. */
 struct ctl {
@@ -57,6 +86,9 @@ struct ctl {
 	const char	*to;		/* --to NODE, or NULL */
 	int		 wait;		/* --wait was given */
 	int		 json;		/* -o json was given */
+	const char	*by;		/* --by WHO, or NULL */
+	const char	*node;		/* --node NODE, or NULL */
+	int		 force;		/* --force was given */
 };
 
 /* One row of the command table. */
@@ -78,6 +110,8 @@ struct ctl_kind {
 	const char	*plural;	/* "nodes": the list, or one NAME */
 	const char	*path;		/* API collection, "/v1/nodes" */
 	int		(*table)(yajl_val *, size_t, char **); /* rows */
+	int		 by_node;	/* the list takes ?node=NODE */
+	int		(*valid)(const char *); /* NAME check, NULL: a name */
 };
 
 /* What a --wait has shown so far. */
@@ -95,6 +129,8 @@ static int	ctl_cmd_migrate(struct ctl *, int, char **);
 static int	ctl_cmd_get(struct ctl *, int, char **);
 static int	ctl_cmd_describe(struct ctl *, int, char **);
 static int	ctl_cmd_abort(struct ctl *, int, char **);
+static int	ctl_cmd_drain(struct ctl *, int, char **);
+static int	ctl_cmd_uncordon(struct ctl *, int, char **);
 static int	ctl_cmd_version(struct ctl *, int, char **);
 static int	ctl_cmd_help(struct ctl *, int, char **);
 
@@ -110,31 +146,66 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "Exit 0 if it succeeded, 3 if it failed, 4 if it was aborted.\n",
 	  .opts = CTL_OPT_TO|CTL_OPT_WAIT, .min_args = 1, .max_args = 1,
 	  .exec = ctl_cmd_migrate },
-	{ .name = "get", .usage = "get TYPE [NAME] [-o json]",
-	  .summary = "list migrations, nodes or VMs, or show one",
-	  .help = "TYPE is migrations, nodes or vms; migration, node or vm\n"
-	    "need a NAME.  Columns:\n"
-	    "  get migrations  NAME VM SOURCE TARGET PHASE REASON PROGRESS AGE\n"
-	    "  get nodes       NAME STATUS SCHEDULABLE VMS CPUS MEMORY "
+	{ .name = "get", .usage = "get TYPE [NAME] [--node NODE] [-o json]",
+	  .summary = "list migrations, nodes, VMs or evacuations, or show one",
+	  .help = "TYPE is migrations, nodes, vms or evacuations; migration,\n"
+	    "node, vm or evacuation need a NAME.  Columns:\n"
+	    "  get migrations   NAME VM SOURCE TARGET PHASE REASON PROGRESS "
+	    "AGE\n"
+	    "  get nodes        NAME STATUS SCHEDULABLE VMS CPUS MEMORY "
 	    "HOST-MODEL\n"
-	    "  get vms         NAME NODE PHASE MIGRATABLE CPU MEMORY MIGRATION\n"
+	    "  get vms          NAME NODE PHASE MIGRATABLE CPU MEMORY "
+	    "MIGRATION\n"
+	    "  get evacuations  NAME NODE PHASE DONE/TOTAL AGE REASON\n"
 	    "A node's MEMORY is free/total GiB.  A VM's MIGRATABLE gives the\n"
 	    "code of the first reason it cannot move ('ferryctl describe vm\n"
 	    "NAME' lists them all) and MIGRATION its active or last one.\n"
+	    "An evacuation's DONE counts the VMs whose migration ended and\n"
+	    "those that cannot move, of the TOTAL found on the node.\n"
+	    "--node NODE lists only NODE's evacuations.\n"
 	    "-o json prints the API object instead.\n",
-	  .opts = CTL_OPT_OUTPUT, .min_args = 1, .max_args = 2,
+	  .opts = CTL_OPT_OUTPUT|CTL_OPT_NODE, .min_args = 1, .max_args = 2,
 	  .exec = ctl_cmd_get },
-	{ .name = "describe", .usage = "describe vm NAME",
-	  .summary = "show everything about VM NAME",
-	  .help = "Its node, phase, memory, CPU, disks, interfaces, host\n"
-	    "devices and placement rules; whether it is live-migratable\n"
-	    "and, if not, every reason; and its active or last migration.\n",
+	{ .name = "describe", .usage = "describe vm|evacuation NAME",
+	  .summary = "show everything about a VM or an evacuation",
+	  .help = "describe vm NAME: its node, phase, memory, CPU, disks,\n"
+	    "interfaces, host devices and placement rules; whether it is\n"
+	    "live-migratable and, if not, every reason; and its active or\n"
+	    "last migration.\n"
+	    "describe evacuation NAME: its node, who asked, phase, reason,\n"
+	    "times and counts, and a row per VM found on the node: its\n"
+	    "migration, the migration's phase and every reason it did not\n"
+	    "move.\n",
 	  .opts = 0, .min_args = 2, .max_args = 2,
 	  .exec = ctl_cmd_describe },
-	{ .name = "abort", .usage = "abort NAME",
+	{ .name = "abort", .usage = "abort NAME [--force]",
 	  .summary = "ask ferryd to abort migration NAME",
-	  .help = NULL, .opts = 0, .min_args = 1, .max_args = 1,
+	  .help = "A migration an evacuation created is refused (HTTP 409)\n"
+	    "without --force: aborting it leaves its VM on the draining\n"
+	    "node and fails the evacuation.\n",
+	  .opts = CTL_OPT_FORCE, .min_args = 1, .max_args = 1,
 	  .exec = ctl_cmd_abort },
+	{ .name = "drain", .usage = "drain NODE [--wait] [--by WHO]",
+	  .summary = "cordon NODE and evacuate its VMs",
+	  .help = "Cordons NODE and puts the evacuation taint on it; the\n"
+	    "leading ferryd then migrates every live-migratable VM off it,\n"
+	    "in batches under the concurrency limits.  Draining a drained\n"
+	    "node is accepted again.  --by records who asked (default: the\n"
+	    "API's \"api\"; at most 64 bytes).\n"
+	    "With --wait, follow the evacuation until it ends: VMs done /\n"
+	    "total on one redrawn line on a terminal, a line per change\n"
+	    "otherwise; at the end, the VMs that did not move and why.\n"
+	    "Exit 0 if it completed, 3 if it failed, 4 if it was cancelled\n"
+	    "(ferryctl uncordon NODE), 130 on Ctrl-C (the drain goes on).\n",
+	  .opts = CTL_OPT_WAIT|CTL_OPT_BY, .min_args = 1, .max_args = 1,
+	  .exec = ctl_cmd_drain },
+	{ .name = "uncordon", .usage = "uncordon NODE [--by WHO]",
+	  .summary = "make NODE schedulable again; cancel its evacuation",
+	  .help = "Takes the cordon and the evacuation taint off NODE.  A\n"
+	    "running evacuation ends cancelled: its pending migrations end\n"
+	    "aborted (EvacuationCancelled), running ones finish.\n",
+	  .opts = CTL_OPT_BY, .min_args = 1, .max_args = 1,
+	  .exec = ctl_cmd_uncordon },
 	{ .name = "version", .usage = "version",
 	  .summary = "print ferryctl's version",
 	  .help = NULL, .opts = 0, .min_args = 0, .max_args = 0, .local = 1,
@@ -153,6 +224,9 @@ static const struct ctl_kind ctl_kinds[] = {
 	  .path = "/v1/nodes", .table = ctl_inv_node_table },
 	{ .singular = "vm", .plural = "vms",
 	  .path = "/v1/vms", .table = ctl_inv_vm_table },
+	{ .singular = "evacuation", .plural = "evacuations",
+	  .path = "/v1/evacuations", .table = ctl_evac_table, .by_node = 1,
+	  .valid = ctl_evac_id_valid },
 };
 
 /* Print the global help to F. */
@@ -175,13 +249,16 @@ ctl_usage(FILE *f)
 	    CTL_DEFAULT_SERVER ")\n"
 	    "  -h, --help        show help; COMMAND --help for one command\n"
 	    "\nExit status:\n"
-	    "  0    success; with --wait, the migration succeeded\n"
+	    "  0    success; with --wait, the migration succeeded or the "
+	    "evacuation completed\n"
 	    "  1    the API refused the request, answered badly, or could not "
 	    "be reached\n"
 	    "  2    usage error\n"
-	    "  3    with --wait, the migration failed\n"
-	    "  4    with --wait, the migration was aborted\n"
-	    "  130  interrupted while waiting (the migration goes on)\n");
+	    "  3    with --wait, the migration or the evacuation failed\n"
+	    "  4    with --wait, the migration was aborted or the evacuation "
+	    "cancelled\n"
+	    "  130  interrupted while waiting (the migration or the drain "
+	    "goes on)\n");
 }
 
 /* Print the help of CMD to F. */
@@ -516,7 +593,10 @@ out:
 	return (retval);
 }
 
-/* get TYPE [NAME] [-o json]: list migrations, nodes or VMs, or show one. */
+/*
+ * get TYPE [NAME] [--node NODE] [-o json]: list migrations, nodes, VMs or
+ * evacuations (--node: only NODE's evacuations), or show one.
+ */
 static int
 ctl_cmd_get(struct ctl *ctl, int argc, char **argv)
 {
@@ -528,17 +608,27 @@ ctl_cmd_get(struct ctl *ctl, int argc, char **argv)
 
 	if ((kind = ctl_kind_find(argv[0], &singular)) == NULL)
 		return (ctl_usage_error(ctl_cmd_find("get"),
-		    "unknown resource type '%s' (known: migrations, nodes, vms)",
+		    "unknown resource type '%s' (known: migrations, nodes, vms, evacuations)",
 		    argv[0]));
-	if (argc == 2 && !util_name_valid(argv[1]))
+	if (argc == 2 && !(kind->valid != NULL ? kind->valid(argv[1]) :
+	    util_name_valid(argv[1])))
 		return (ctl_usage_error(NULL, "invalid %s name '%s'",
 		    kind->singular, argv[1]));
 	if (argc == 1 && singular)
 		return (ctl_usage_error(ctl_cmd_find("get"),
 		    "'get %s' needs a NAME", kind->singular));
+	if (ctl->node != NULL && (!kind->by_node || argc == 2))
+		return (ctl_usage_error(ctl_cmd_find("get"),
+		    "--node only filters the list of evacuations"));
+	if (ctl->node != NULL && !util_name_valid(ctl->node))
+		return (ctl_usage_error(NULL, "invalid node name '%s'",
+		    ctl->node));
 
+	/* Names are [A-Za-z0-9_.-]: safe in a path and a query. */
 	if (argc == 2)
 		xasprintf(&path, "%s/%s", kind->path, argv[1]);
+	else if (ctl->node != NULL)
+		xasprintf(&path, "%s?node=%s", kind->path, ctl->node);
 	else
 		path = xstrdup(kind->path);
 	if (ctl_api_call(ctl->api, "GET", path, NULL, &tree, &status,
@@ -574,26 +664,32 @@ out:
 	return (retval);
 }
 
-/* describe vm NAME: show a VM, its migratability and its migration. */
+/*
+ * describe vm NAME: show a VM, its migratability and its migration;
+ * describe evacuation NAME: an evacuation and its VMs.
+ */
 static int
 ctl_cmd_describe(struct ctl *ctl, int argc, char **argv)
 {
 	yajl_val	 tree = NULL;
 	char		*path = NULL, *cause = NULL;
 	long		 status;
-	int		 retval = CTL_EXIT_ERROR;
+	int		 retval = CTL_EXIT_ERROR, vm;
 
-	if (strcmp(argv[0], "vm") != 0)
+	if (strcmp(argv[0], "vm") != 0 && strcmp(argv[0], "evacuation") != 0)
 		return (ctl_usage_error(ctl_cmd_find("describe"),
-		    "unknown resource type '%s' (known: vm)", argv[0]));
-	if (!util_name_valid(argv[1]))
-		return (ctl_usage_error(NULL, "invalid VM name '%s'",
-		    argv[1]));
-	xasprintf(&path, "/v1/vms/%s", argv[1]);
+		    "unknown resource type '%s' (known: vm, evacuation)",
+		    argv[0]));
+	vm = (strcmp(argv[0], "vm") == 0);
+	if (!(vm ? util_name_valid(argv[1]) : ctl_evac_id_valid(argv[1])))
+		return (ctl_usage_error(NULL, "invalid %s name '%s'",
+		    vm ? "VM" : "evacuation", argv[1]));
+	xasprintf(&path, "/v1/%s/%s", vm ? "vms" : "evacuations", argv[1]);
 	if (ctl_api_call(ctl->api, "GET", path, NULL, &tree, &status,
 	    &cause) != 0)
 		goto out;
-	if (ctl_inv_vm_describe(tree, &cause) == 0)
+	if ((vm ? ctl_inv_vm_describe(tree, &cause) :
+	    ctl_evac_describe(tree, &cause)) == 0)
 		retval = CTL_EXIT_OK;
 out:
 	if (cause != NULL)
@@ -604,7 +700,7 @@ out:
 	return (retval);
 }
 
-/* abort NAME: ask ferryd to abort a migration. */
+/* abort NAME [--force]: ask ferryd to abort a migration. */
 static int
 ctl_cmd_abort(struct ctl *ctl, int argc, char **argv)
 {
@@ -616,7 +712,8 @@ ctl_cmd_abort(struct ctl *ctl, int argc, char **argv)
 	if (!util_name_valid(argv[0]))
 		return (ctl_usage_error(NULL, "invalid migration name '%s'",
 		    argv[0]));
-	xasprintf(&path, "/v1/migrations/%s/abort", argv[0]);
+	xasprintf(&path, "/v1/migrations/%s/abort%s", argv[0],
+	    ctl->force ? "?force=true" : "");
 	if (ctl_api_call(ctl->api, "POST", path, NULL, &tree, &status,
 	    &cause) != 0)
 		goto out;
@@ -629,6 +726,42 @@ out:
 	free(cause);
 	free(path);
 	return (retval);
+}
+
+/* Check the arguments of drain and uncordon; 0 or a usage exit code. */
+static int
+ctl_node_args(struct ctl *ctl, const char *node)
+{
+	if (!util_name_valid(node))
+		return (ctl_usage_error(NULL, "invalid node name '%s'", node));
+	if (ctl->by != NULL && !ctl_evac_by_valid(ctl->by))
+		return (ctl_usage_error(NULL,
+		    "--by must be 1 to 64 bytes without control characters"));
+	return (0);
+}
+
+/* drain NODE [--wait] [--by WHO]: evacuate a node, maybe follow it. */
+static int
+ctl_cmd_drain(struct ctl *ctl, int argc, char **argv)
+{
+	int	retval;
+
+	if ((retval = ctl_node_args(ctl, argv[0])) != 0)
+		return (retval);
+	return (ctl_evac_exits[ctl_evac_drain(ctl->api, argv[0], ctl->by,
+	    ctl->wait)]);
+}
+
+/* uncordon NODE [--by WHO]: end a drain. */
+static int
+ctl_cmd_uncordon(struct ctl *ctl, int argc, char **argv)
+{
+	int	retval;
+
+	if ((retval = ctl_node_args(ctl, argv[0])) != 0)
+		return (retval);
+	return (ctl_evac_exits[ctl_evac_uncordon(ctl->api, argv[0],
+	    ctl->by)]);
 }
 
 /* version: print ferryctl's and its libraries' versions. */
@@ -670,12 +803,16 @@ main(int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl			 ctl;
 	const struct ctl_cmd		*cmd = NULL;
 	const char			*server;
 	char				**args = NULL, *cause = NULL;
+	size_t				 i;
 	int				 ch, nargs = 0, help = 0, given = 0;
 	int				 retval = CTL_EXIT_USAGE;
 
@@ -730,6 +867,18 @@ main(int argc, char **argv)
 			ctl.json = 1;
 			given |= CTL_OPT_OUTPUT;
 			break;
+		case 'b':
+			ctl.by = optarg;
+			given |= CTL_OPT_BY;
+			break;
+		case 'n':
+			ctl.node = optarg;
+			given |= CTL_OPT_NODE;
+			break;
+		case 'f':
+			ctl.force = 1;
+			given |= CTL_OPT_FORCE;
+			break;
 		default:	/* getopt has printed why */
 			retval = ctl_usage_error(cmd, "bad option");
 			goto out;
@@ -758,11 +907,12 @@ main(int argc, char **argv)
 		retval = CTL_EXIT_OK;
 		goto out;
 	}
-	if ((given & ~cmd->opts) != 0) {
-		retval = ctl_usage_error(cmd, "'%s' does not take %s",
-		    cmd->name, (given & ~cmd->opts & CTL_OPT_TO) ? "--to" :
-		    (given & ~cmd->opts & CTL_OPT_WAIT) ? "--wait" : "-o");
-		goto out;
+	for (i = 0; i < nitems(ctl_opt_names); i++) {
+		if ((given & ~cmd->opts & ctl_opt_names[i].bit) != 0) {
+			retval = ctl_usage_error(cmd, "'%s' does not take %s",
+			    cmd->name, ctl_opt_names[i].name);
+			goto out;
+		}
 	}
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
 		retval = ctl_usage_error(cmd,

@@ -24,15 +24,17 @@
 #include "ferry/api.h"
 #include "ferry/config.h"
 #include "ferry/coord.h"
+#include "ferry/evac.h"
 #include "ferry/hv.h"
 #include "ferry/log.h"
 #include "ferry/mig.h"
+#include "ferry/queue.h"
 #include "ferry/store.h"
 #include "ferry/virt-event.h"
 #include "ferry/worker.h"
 #include "ferry/xmalloc.h"
 
-#define FERRYD_LEASE_TTL_MS	3000	/* replica and leader leases */
+#define FERRYD_CLAIM_EVERY_MS	200	/* look for a dead replica's work */
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -48,6 +50,9 @@ struct ferryd {
 	struct coord		*coord;		/* leases and slots across replicas */
 	char			*replica_id;	/* this replica's name */
 	struct mig_mgr		*mgr;		/* migrations */
+	struct queue		*queue;		/* migrations to drive */
+	struct queue		*requests;	/* drains from external tools */
+	struct evac_mgr		*evac;		/* drains and evacuations */
 	struct api		*api;		/* HTTP */
 	struct event		*sig_hup;	/* reload */
 	struct event		*sig_term;	/* stop */
@@ -131,6 +136,7 @@ ferryd_reload(struct ferryd *fd)
 	}
 	ferryd_log_setup(cfg, 0);
 	mig_mgr_reload(fd->mgr, cfg);
+	evac_reload(fd->evac, cfg);
 	if (fd->cfg != fd->boot_cfg)
 		config_free(fd->cfg);
 	fd->cfg = cfg;
@@ -186,8 +192,43 @@ ferryd_replica_id(const struct config *cfg)
 static void
 ferryd_leader_cb(int leader, void *arg)
 {
+	struct ferryd	*fd = arg;
+
 	log_info("this replica %s the leader", leader ? "is now" : "is no "
 	    "longer");
+	if (fd->evac != NULL)
+		evac_set_leader(fd->evac, leader);
+}
+
+/* An entry of the requests stream: a drain or uncordon from a tool. */
+static void
+ferryd_request_cb(const char *id, const char *const *kv, size_t nkv,
+    int claimed, void *arg)
+{
+	struct ferryd	*fd = arg;
+
+	evac_request(fd->evac, id, kv, nkv);
+	queue_ack(fd->requests, id);
+}
+
+/* A queue on Redis stream STREAM, read by this replica. */
+static struct queue *
+ferryd_queue(struct ferryd *fd, const char *stream, queue_entry_cb cb,
+    void *arg)
+{
+	struct queue_params	p;
+
+	memset(&p, 0, sizeof p);
+	p.host = fd->cfg->redis_host;
+	p.port = fd->cfg->redis_port;
+	p.prefix = fd->cfg->redis_prefix;
+	p.stream = stream;
+	p.group = "ferryd";
+	p.consumer = fd->replica_id;
+	/* A live replica refreshes its entries every third of this. */
+	p.claim_idle_ms = fd->cfg->lease_timeout;
+	p.claim_every_ms = FERRYD_CLAIM_EVERY_MS;
+	return (queue_create(fd->base, &p, cb, arg));
 }
 
 /* Validate FILE, print what is wrong, and exit. */
@@ -278,13 +319,27 @@ main(int argc, char **argv)
 	fd.store = store_create(fd.base, fd.cfg->redis_host,
 	    fd.cfg->redis_port, fd.cfg->redis_prefix, &scb);
 	fd.replica_id = ferryd_replica_id(fd.cfg);
+	ccb.arg = &fd;
 	fd.coord = coord_create(fd.base, fd.store, fd.replica_id,
-	    FERRYD_LEASE_TTL_MS, &ccb);
+	    fd.cfg->lease_timeout, &ccb);
 	fd.mgr = mig_mgr_create(fd.base, fd.cfg, fd.store, fd.workers,
 	    &hv_libvirt_ops);
 	mig_mgr_set_coord(fd.mgr, fd.coord);
+	fd.queue = ferryd_queue(&fd, "queue", mig_mgr_queue_entry, fd.mgr);
+	if (fd.queue == NULL) {
+		log_error("cannot create the work queue");
+		exit(1);
+	}
+	mig_mgr_set_queue(fd.mgr, fd.queue);
+	fd.evac = evac_create(fd.base, fd.cfg, fd.store, fd.coord, fd.mgr);
+	fd.requests = ferryd_queue(&fd, "requests", ferryd_request_cb, &fd);
+	if (fd.requests == NULL) {
+		log_error("cannot create the requests queue");
+		exit(1);
+	}
+	log_info("replica '%s'", fd.replica_id);
 	fd.api = api_create(fd.base, fd.cfg->listen_address,
-	    fd.cfg->listen_port, fd.mgr, fd.store, &cause);
+	    fd.cfg->listen_port, fd.mgr, fd.evac, fd.store, &cause);
 	if (fd.api == NULL) {
 		log_error("%s", cause);
 		exit(1);
@@ -321,8 +376,11 @@ main(int argc, char **argv)
 	event_free(fd.sig_hup);
 	event_free(fd.sig_term);
 	event_free(fd.sig_int);
+	queue_free(fd.requests);
+	evac_free(fd.evac);
 	/* Nodes hand their connections to the workers to close: free first. */
 	mig_mgr_free(fd.mgr);
+	queue_free(fd.queue);
 	workers_free(fd.workers);
 	coord_free(fd.coord);
 	store_free(fd.store);

@@ -362,7 +362,7 @@ mig_cluster_build(struct mig_mgr *mgr, const struct mig *self,
 		r->networks = (const char *const *)n->cfg->networks.v;
 		r->nnetworks = n->cfg->networks.n;
 		r->up = n->up && n->have_caps && n->have_vms;
-		r->schedulable = n->cfg->schedulable;
+		r->schedulable = n->cfg->schedulable && !n->cordoned;
 		r->cpu_manager = n->cfg->cpu_manager;
 		r->free_kib = n->free_kib;
 		r->cpus = n->cpus;

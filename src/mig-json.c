@@ -10,6 +10,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "ferry/evac.h"
 #include "ferry/mig.h"
 #include "ferry/mig-json.h"
 #include "ferry/util.h"
@@ -106,6 +107,7 @@ mig_json_encode(const struct mig_record *rec)
 	mig_json_kv_str(g, "sourceNode", rec->source);
 	mig_json_kv_str(g, "targetNode", rec->target);
 	mig_json_kv_str(g, "trigger", rec->trigger);
+	mig_json_kv_str(g, "evacuation", rec->evacuation);
 	mig_json_str(g, "abortRequested");
 	yajl_gen_bool(g, rec->abort_requested);
 	mig_json_kv_time(g, "startTimestamp", rec->started);
@@ -225,6 +227,14 @@ mig_json_decode(const char *json, struct mig_record *rec, char **cause)
 		rec->message = xstrdup(YAJL_GET_STRING(s));
 	s = mig_json_get(v, yajl_t_true, "status", "abortRequested", NULL);
 	rec->abort_requested = (s != NULL);
+	s = mig_json_get(v, yajl_t_string, "status", "evacuation", NULL);
+	if (s != NULL && !evac_record_id_valid(YAJL_GET_STRING(s))) {
+		*cause = xstrdup("field 'status.evacuation' is not an "
+		    "evacuation id");
+		goto out;
+	}
+	if (s != NULL)
+		rec->evacuation = xstrdup(YAJL_GET_STRING(s));
 
 	rec->created = mig_json_int(v, "status", "createdMs", NULL);
 	rec->started = mig_json_int(v, "status", "startedMs", NULL);

@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "ferry/config.h"
+#include "ferry/coord.h"
+#include "ferry/mig-json.h"
 #include "ferry/mig-priv.h"
+#include "ferry/queue.h"
 #include "ferry/store.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
@@ -23,6 +26,9 @@ struct mig_req {
 	char		*target;	/* node name, or NULL: ferry picks */
 	char		*name;		/* migration name, once chosen */
 	char		*source;	/* where it runs, once found */
+	char		*evac;		/* evacuation id, or NULL: manual */
+	struct mig_record rec;		/* the record, once written */
+	char		*json;		/* ... as JSON */
 	int		 found;		/* nodes running it */
 	int		 waiting;	/* dom_state answers outstanding */
 	int		 down;		/* nodes that could not answer */
@@ -48,6 +54,9 @@ mig_req_free(struct mig_req *req)
 	free(req->target);
 	free(req->name);
 	free(req->source);
+	free(req->evac);
+	free(req->json);
+	mig_record_clear(&req->rec);
 	free(req);
 }
 
@@ -66,14 +75,78 @@ mig_req_fail(struct mig_req *req, int status, const char *fmt, ...)
 	mig_req_free(req);
 }
 
-/* The VM is claimed (or not): create the migration and answer. */
+/* The entry is queued (or not): answer. */
+static void
+mig_req_queued(const char *id, const char *err, void *arg)
+{
+	struct mig_req		*req = arg;
+	struct mig_mgr		*mgr = req->mgr;
+	struct mig_record	*r = &req->rec;
+	char			*json;
+
+	if (id == NULL) {
+		/* Nobody will drive it: end the record, free the VM. */
+		log_error("migration '%s' could not be queued: %s", r->name,
+		    err);
+		r->state = MIG_FAILED;
+		r->reason = MIG_REASON_MIGRATION_ERROR;
+		r->ended = util_wall_ms();
+		free(r->message);
+		xasprintf(&r->message, "could not be queued: %s", err);
+		json = mig_json_encode(r);
+		coord_mig_write(mgr->coord, r->name, "", 0, json, r->vm,
+		    mig_state_name(r->state), r->created, NULL, NULL);
+		free(json);
+		store_vm_release(mgr->store, r->vm, r->name);
+		mig_req_fail(req, 503, "cannot queue migration '%s': %s",
+		    r->name, err);
+		return;
+	}
+	log_fields(LOG_LEVEL_INFO, (struct log_field[]){
+	    LOG_STR("migration", r->name), LOG_STR("vm", r->vm),
+	    LOG_STR("source", r->source), LOG_STR("target", r->target),
+	    LOG_STR("trigger", r->trigger), LOG_STR("to", "pending"),
+	    LOG_STR("entry", id) }, 7, "migration created");
+	req->cb(201, r, NULL, NULL, 0, req->arg);
+	mig_req_free(req);
+}
+
+/* The new record is written (or not): queue it for a replica to drive. */
+static void
+mig_req_written(int rc, const char *owner, long long epoch, const char *err,
+    void *arg)
+{
+	struct mig_req		*req = arg;
+	struct mig_mgr		*mgr = req->mgr;
+	const char		*kv[4];
+
+	if (rc != 1) {
+		store_vm_release(mgr->store, req->rec.vm, req->rec.name);
+		if (rc == 0)
+			mig_req_fail(req, 409, "migration '%s' exists already",
+			    req->rec.name);
+		else
+			mig_req_fail(req, 503, "cannot write migration '%s': "
+			    "%s", req->rec.name, err);
+		return;
+	}
+	kv[0] = "name";
+	kv[1] = req->rec.name;
+	kv[2] = "vm";
+	kv[3] = req->rec.vm;
+	queue_add(mgr->queue, kv, nitems(kv), mig_req_queued, req);
+}
+
+/*
+ * The VM is claimed (or not): write the record, unowned at epoch 0, and
+ * queue it; whichever replica reads the entry takes and drives it.
+ */
 static void
 mig_req_claimed(int rc, const char *holder, const char *err, void *arg)
 {
 	struct mig_req		*req = arg;
 	struct mig_mgr		*mgr = req->mgr;
-	struct mig_record	 rec;
-	struct mig		*m;
+	struct mig_record	*r = &req->rec;
 	char			 uid[37];
 
 	if (rc < 0) {
@@ -88,33 +161,23 @@ mig_req_claimed(int rc, const char *holder, const char *err, void *arg)
 		    "migration '%s'", req->vm, holder);
 		return;
 	}
-	if (mig_find_active(mgr, req->vm) != NULL) {
-		/* Raced with another request of ours; give the claim back. */
-		store_vm_release(mgr->store, req->vm, req->name);
-		mig_req_fail(req, 409, "VM '%s' already has an active "
-		    "migration", req->vm);
-		return;
-	}
-	memset(&rec, 0, sizeof rec);
 	util_uuid(uid);
-	rec.name = req->name;
+	r->name = req->name;
 	req->name = NULL;
-	rec.uid = xstrdup(uid);
-	rec.vm = xstrdup(req->vm);
-	rec.source = xstrdup(req->source);
-	rec.target = xstrdup(req->target != NULL ? req->target : "");
-	rec.trigger = xstrdup("manual");
-	rec.state = MIG_PENDING;
-	rec.created = util_wall_ms();
-	rec.transitions[0].state = MIG_PENDING;
-	rec.transitions[0].time = rec.created;
-	rec.ntransitions = 1;
-	m = mig_create(mgr, &rec);
-	mig_persist(m);
-	mig_log(m, LOG_LEVEL_INFO, MIG_PENDING, "migration created");
-	req->cb(201, &m->rec, NULL, NULL, 0, req->arg);
-	mig_req_free(req);
-	mig_begin(m);
+	r->uid = xstrdup(uid);
+	r->vm = xstrdup(req->vm);
+	r->source = xstrdup(req->source);
+	r->target = xstrdup(req->target != NULL ? req->target : "");
+	r->trigger = xstrdup(req->evac != NULL ? "evacuation" : "manual");
+	r->evacuation = req->evac != NULL ? xstrdup(req->evac) : NULL;
+	r->state = MIG_PENDING;
+	r->created = util_wall_ms();
+	r->transitions[0].state = MIG_PENDING;
+	r->transitions[0].time = r->created;
+	r->ntransitions = 1;
+	req->json = mig_json_encode(r);
+	coord_mig_write(mgr->coord, r->name, "", 0, req->json, r->vm,
+	    mig_state_name(r->state), r->created, mig_req_written, req);
 }
 
 /* Finish a request with 422 or 409 and every reason as "CODE: text". */
@@ -282,7 +345,8 @@ mig_req_located(struct mig_req *req)
 	if (mig_req_check_rules(req, src, v) != 0)
 		return;
 	util_random_suffix(suffix, sizeof suffix);
-	xasprintf(&req->name, "%s-%s", req->vm, suffix);
+	xasprintf(&req->name, "%s-%s", req->evac != NULL ?
+	    mgr->cfg->evacuation_migration_prefix : req->vm, suffix);
 	store_vm_claim(mgr->store, req->vm, req->name, mig_req_claimed, req);
 }
 
@@ -308,10 +372,10 @@ mig_req_state_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 		mig_req_located(req);
 }
 
-/* Start migrating VM to TARGET; CB answers (maybe before this returns). */
-void
-mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
-    mig_reply_cb cb, void *arg)
+/* Start migrating VM (for evacuation EVAC, or NULL) to TARGET. */
+static void
+mig_req_start(struct mig_mgr *mgr, const char *vm, const char *target,
+    const char *evac, mig_reply_cb cb, void *arg)
 {
 	struct mig_req		*req = xcalloc(1, sizeof *req);
 	struct mig_req_probe	*p;
@@ -322,6 +386,7 @@ mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
 	req->mgr = mgr;
 	req->vm = xstrdup(vm);
 	req->target = target != NULL ? xstrdup(target) : NULL;
+	req->evac = evac != NULL ? xstrdup(evac) : NULL;
 	req->cb = cb;
 	req->arg = arg;
 
@@ -342,8 +407,8 @@ mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
 		mig_req_fail(req, 503, "redis is unreachable");
 		return;
 	}
-	if (!mgr->loaded) {
-		mig_req_fail(req, 503, "past migrations are still loading");
+	if (mgr->coord == NULL || mgr->queue == NULL) {
+		mig_req_fail(req, 503, "ferryd is not ready: no work queue");
 		return;
 	}
 	if ((m = mig_find_active(mgr, vm)) != NULL) {
@@ -366,4 +431,20 @@ mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
 	}
 	if (--req->waiting == 0)
 		mig_req_located(req);
+}
+
+/* Start migrating VM to TARGET; CB answers (maybe before this returns). */
+void
+mig_mgr_migrate(struct mig_mgr *mgr, const char *vm, const char *target,
+    mig_reply_cb cb, void *arg)
+{
+	mig_req_start(mgr, vm, target, NULL, cb, arg);
+}
+
+/* Start an evacuation migration of VM for evacuation EVAC. */
+void
+mig_mgr_evacuate(struct mig_mgr *mgr, const char *vm, const char *evac,
+    mig_reply_cb cb, void *arg)
+{
+	mig_req_start(mgr, vm, NULL, evac, cb, arg);
 }

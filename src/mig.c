@@ -21,6 +21,7 @@
 #include "ferry/coord.h"
 #include "ferry/mig-json.h"
 #include "ferry/mig-priv.h"
+#include "ferry/queue.h"
 #include "ferry/store.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
@@ -44,7 +45,6 @@ static void	mig_probe_job(struct mig *);
 static void	mig_tick_timer(evutil_socket_t, short, void *);
 static void	mig_retry_timer(evutil_socket_t, short, void *);
 static void	mig_begin_cb(evutil_socket_t, short, void *);
-static void	mig_load_start(struct mig_mgr *);
 static void	mig_slot_timer(evutil_socket_t, short, void *);
 static void	mig_slot_release(struct mig *);
 
@@ -58,6 +58,7 @@ mig_record_clear(struct mig_record *rec)
 	free(rec->source);
 	free(rec->target);
 	free(rec->trigger);
+	free(rec->evacuation);
 	free(rec->message);
 	memset(rec, 0, sizeof *rec);
 }
@@ -75,14 +76,14 @@ mig_node_find(struct mig_mgr *mgr, const char *name)
 	return (NULL);
 }
 
-/* Find a migration by name. */
-static struct mig *
+/* Find a migration this replica drives (or drove) by name. */
+struct mig *
 mig_find(struct mig_mgr *mgr, const char *name)
 {
 	struct mig	*m;
 
 	TAILQ_FOREACH(m, &mgr->migs, entry) {
-		if (strcmp(m->rec.name, name) == 0)
+		if (!m->disowned && strcmp(m->rec.name, name) == 0)
 			return (m);
 	}
 	return (NULL);
@@ -95,7 +96,8 @@ mig_find_active(struct mig_mgr *mgr, const char *vm)
 	struct mig	*m;
 
 	TAILQ_FOREACH(m, &mgr->migs, entry) {
-		if (mig_state_active(m->rec.state) && strcmp(m->rec.vm, vm) == 0)
+		if (!m->disowned && mig_state_active(m->rec.state) &&
+		    strcmp(m->rec.vm, vm) == 0)
 			return (m);
 	}
 	return (NULL);
@@ -129,17 +131,88 @@ mig_free(struct mig *m)
 	event_free(m->retry);
 	event_free(m->slot_timer);
 	mig_record_clear(&m->rec);
+	free(m->entry_id);
 	free(m);
 }
 
-/* Write M's record to Redis and publish it. */
+/*
+ * Another replica owns M now (it took the record over while we were cut
+ * off or stalled): stop driving it and touch nothing of its.  Its slots
+ * and its VM claim carry the same names and are the new owner's now.
+ */
+static void
+mig_disown(struct mig *m, const char *owner, long long epoch)
+{
+	m->disowned = 1;
+	event_del(m->begin);
+	event_del(m->tick);
+	event_del(m->retry);
+	event_del(m->slot_timer);
+	m->has_slot = 0;
+	if (m->entry_id != NULL)
+		queue_release(m->mgr->queue, m->entry_id);
+	log_error("migration '%s' was taken over by replica '%s' (epoch "
+	    "%lld); this replica stops driving it", m->rec.name, owner,
+	    epoch);
+}
+
+/* A compare-and-set write of M's record was answered. */
+static void
+mig_persist_done(int rc, const char *owner, long long epoch,
+    const char *err, void *arg)
+{
+	struct mig	*m = arg;
+
+	m->writing = 0;
+	if (m->disowned)
+		return;
+	if (rc == 0) {
+		mig_disown(m, owner, epoch);
+		return;
+	}
+	if (rc < 0) {
+		/* Kept: the share timer writes it again once Redis answers. */
+		log_debug("migration '%s': record not written: %s",
+		    m->rec.name, err);
+		m->dirty = 1;
+		return;
+	}
+	if (m->dirty) {
+		mig_persist(m);
+		return;
+	}
+	/* The final state is in Redis: the work is done. */
+	if (mig_state_final(m->rec.state) && !m->acked &&
+	    m->entry_id != NULL) {
+		m->acked = 1;
+		queue_ack(m->mgr->queue, m->entry_id);
+	}
+}
+
+/*
+ * Write M's record to Redis (compare-and-set on our owner and epoch) and
+ * publish it.  One write is out at a time; changes meanwhile are written
+ * after it, and a write that fails is made again by the share timer, so
+ * nothing is lost while Redis is away.
+ */
 void
 mig_persist(struct mig *m)
 {
-	char	*json = mig_json_encode(&m->rec);
+	struct mig_mgr	*mgr = m->mgr;
+	char		*json;
 
-	store_mig_put(m->mgr->store, m->rec.name, json, m->rec.vm,
-	    m->rec.created, mig_state_name(m->rec.state));
+	if (m->disowned)
+		return;
+	if (m->writing || mgr->coord == NULL) {
+		m->dirty = 1;
+		return;
+	}
+	m->writing = 1;
+	m->dirty = 0;
+	json = mig_json_encode(&m->rec);
+	coord_mig_write(mgr->coord, m->rec.name, coord_replica_id(mgr->coord),
+	    m->epoch, json, m->rec.vm, mig_state_name(m->rec.state),
+	    m->rec.created, mig_persist_done, m);
 	free(json);
 }
 
@@ -218,6 +291,8 @@ mig_set_state(struct mig *m, enum mig_state to, enum mig_reason reason)
 	enum mig_state		 from = r->state;
 	uint64_t		 now = util_wall_ms();
 
+	if (m->disowned)
+		return;
 	if (to == from) {
 		mig_persist(m);
 		return;
@@ -898,6 +973,9 @@ mig_fire(struct mig *m, enum mig_event ev)
 	const struct mig_fsm_row	*row;
 	enum mig_reason			 reason;
 
+	if (m->disowned)
+		return (-1);
+
 	row = mig_fsm_lookup(m->rec.state, ev, &m->facts);
 	if (row == NULL) {
 		log_warn("migration '%s': event '%s' refused in state '%s'",
@@ -1112,6 +1190,7 @@ mig_mgr_create(struct event_base *base, const struct config *cfg,
 	mgr->workers = workers;
 	mgr->ops = ops;
 	TAILQ_INIT(&mgr->migs);
+	TAILQ_INIT(&mgr->takes);
 	mgr->nodes = xcalloc(cfg->nnodes, sizeof *mgr->nodes);
 	mgr->nnodes = cfg->nnodes;
 	for (i = 0; i < cfg->nnodes; i++) {
@@ -1148,6 +1227,7 @@ mig_mgr_free(struct mig_mgr *mgr)
 
 	if (mgr == NULL)
 		return;
+	mig_share_stop(mgr);
 	while ((m = TAILQ_FIRST(&mgr->migs)) != NULL) {
 		TAILQ_REMOVE(&mgr->migs, m, entry);
 		mig_free(m);
@@ -1157,8 +1237,6 @@ mig_mgr_free(struct mig_mgr *mgr)
 	mig_inv_stop(mgr);
 	for (i = 0; i < mgr->nnodes; i++)
 		free(mgr->nodes[i].name);
-	if (mgr->load_retry != NULL)
-		event_free(mgr->load_retry);
 	free(mgr->nodes);
 	free(mgr);
 }
@@ -1186,7 +1264,7 @@ mig_slot_adopt_done(int rc, const char *err, void *arg)
 }
 
 /* Take over an active migration found in Redis. */
-static void
+void
 mig_adopt(struct mig *m)
 {
 	uint64_t	now = util_now_ms(), wall = util_wall_ms();
@@ -1199,8 +1277,7 @@ mig_adopt(struct mig *m)
 	if (m->rec.started != 0 && wall > m->rec.started &&
 	    wall - m->rec.started < now)
 		m->progress.start_ms = now - (wall - m->rec.started);
-	mig_log(m, LOG_LEVEL_INFO, m->rec.state,
-	    "adopting a migration from an earlier run");
+	mig_log(m, LOG_LEVEL_INFO, m->rec.state, "migration adopted");
 	mig_fire(m, MIG_EV_ADOPTED);
 	if (m->rec.state == MIG_PENDING)
 		mig_begin(m);
@@ -1213,104 +1290,55 @@ mig_adopt(struct mig *m)
 	}
 }
 
-/* One past record from Redis. */
-static void
-mig_load_record_cb(const char *name, const char *json, void *arg)
-{
-	struct mig_mgr		*mgr = arg;
-	struct mig_record	 rec;
-	struct mig		*m;
-	char			*cause = NULL;
-	int			 known;
-
-	if (mig_find(mgr, name) != NULL)
-		return;
-	if (mig_json_decode(json, &rec, &cause) != 0) {
-		log_error("stored migration '%s' is unreadable: %s", name,
-		    cause);
-		free(cause);
-		return;
-	}
-	known = (mig_node_find(mgr, rec.source) != NULL &&
-	    mig_node_find(mgr, rec.target) != NULL);
-	m = mig_create(mgr, &rec);
-	if (mig_state_final(m->rec.state)) {
-		/* A release lost at an earlier exit must not block the VM. */
-		store_vm_release(mgr->store, m->rec.vm, m->rec.name);
-		return;
-	}
-	if (!known) {
-		log_warn("stored migration '%s' names a node not configured "
-		    "here; listed but not driven", name);
-		return;
-	}
-	mig_adopt(m);
-}
-
-/* Retry reading past records. */
-static void
-mig_load_retry_timer(evutil_socket_t fd, short events, void *arg)
-{
-	struct mig_mgr	*mgr = arg;
-
-	if (!mgr->loaded && !mgr->loading && store_is_up(mgr->store))
-		mig_load_start(mgr);
-}
-
-/* Past records are read. */
-static void
-mig_load_done_cb(int rc, const char *err, void *arg)
-{
-	struct mig_mgr	*mgr = arg;
-	struct timeval	 tv = { 0, MIG_LOAD_RETRY_MS * 1000 };
-	struct mig	*m;
-	int		 n = 0;
-
-	mgr->loading = 0;
-	if (rc != 0) {
-		log_error("cannot read past migrations from redis: %s; "
-		    "retrying", err);
-		if (mgr->load_retry == NULL)
-			mgr->load_retry = evtimer_new(mgr->base,
-			    mig_load_retry_timer, mgr);
-		evtimer_add(mgr->load_retry, &tv);
-		return;
-	}
-	mgr->loaded = 1;
-	TAILQ_FOREACH(m, &mgr->migs, entry)
-		n++;
-	log_info("%d migrations known from redis", n);
-}
-
-/* Read every past record from Redis. */
-static void
-mig_load_start(struct mig_mgr *mgr)
-{
-	mgr->loading = 1;
-	store_mig_load(mgr->store, mig_load_record_cb, mig_load_done_cb, mgr);
-}
-
-/* Redis came up or went down. */
+/* Redis came back: write what could not be written meanwhile. */
 void
 mig_mgr_store_changed(struct mig_mgr *mgr, int up)
 {
-	if (up && !mgr->loaded && !mgr->loading)
-		mig_load_start(mgr);
+	struct mig	*m;
+
+	if (!up)
+		return;
+	TAILQ_FOREACH(m, &mgr->migs, entry) {
+		if (m->dirty && !m->writing && !m->disowned)
+			mig_persist(m);
+	}
 }
 
-/* Request an abort of migration NAME. */
+/*
+ * Stop M for REASON (an operator's abort, or its evacuation cancelled):
+ * 202, or 409 with *CAUSE when it cannot be (FORCE: the operator may stop
+ * a migration an evacuation created).
+ */
 int
-mig_mgr_abort(struct mig_mgr *mgr, const char *name, char **cause)
+mig_abort_local(struct mig *m, enum mig_reason reason, int force,
+    char **cause)
 {
-	struct mig	*m = mig_find(mgr, name);
+	const char	*name = m->rec.name;
+	enum mig_event	 ev = MIG_EV_ABORT_REQUESTED;
 
-	if (m == NULL) {
-		xasprintf(cause, "migration '%s' not found", name);
-		return (404);
-	}
 	if (mig_state_final(m->rec.state)) {
 		xasprintf(cause, "migration '%s' already ended (%s)", name,
 		    mig_state_name(m->rec.state));
+		return (409);
+	}
+	if (reason == MIG_REASON_EVACUATION_CANCELLED) {
+		if (m->rec.evacuation == NULL) {
+			xasprintf(cause, "migration '%s' belongs to no "
+			    "evacuation", name);
+			return (409);
+		}
+		/* Only what has not started stops; running ones finish. */
+		if (m->rec.state != MIG_PENDING) {
+			xasprintf(cause, "migration '%s' is already %s: it "
+			    "finishes", name, mig_state_name(m->rec.state));
+			return (409);
+		}
+		ev = MIG_EV_EVACUATION_CANCELLED;
+	} else if (m->rec.trigger != NULL &&
+	    strcmp(m->rec.trigger, "evacuation") == 0 && !force) {
+		xasprintf(cause, "migration '%s' belongs to evacuation '%s': "
+		    "aborting it needs force", name, m->rec.evacuation != NULL ?
+		    m->rec.evacuation : "?");
 		return (409);
 	}
 	if (m->rec.state == MIG_COMPLETING || m->job_ended) {
@@ -1328,43 +1356,20 @@ mig_mgr_abort(struct mig_mgr *mgr, const char *name, char **cause)
 		    "(%s)", name, mig_reason_name(m->facts.stop_reason));
 		return (409);
 	}
-	m->facts.abort_requested = 1;
-	m->rec.abort_requested = 1;
-	if (mig_fire(m, MIG_EV_ABORT_REQUESTED) != 0) {
+	if (ev == MIG_EV_ABORT_REQUESTED) {
+		m->facts.abort_requested = 1;
+		m->rec.abort_requested = 1;
+	}
+	if (mig_fire(m, ev) != 0) {
 		m->facts.abort_requested = 0;
 		m->rec.abort_requested = 0;
 		xasprintf(cause, "migration '%s' cannot be aborted in state "
 		    "'%s'", name, mig_state_name(m->rec.state));
 		return (409);
 	}
-	mig_log(m, LOG_LEVEL_INFO, m->rec.state, "abort requested");
+	mig_log(m, LOG_LEVEL_INFO, m->rec.state, ev == MIG_EV_ABORT_REQUESTED ?
+	    "abort requested" : "evacuation cancelled");
 	return (202);
-}
-
-/* The record of migration NAME, or NULL. */
-const struct mig_record *
-mig_mgr_find(struct mig_mgr *mgr, const char *name)
-{
-	struct mig	*m = mig_find(mgr, name);
-
-	return (m != NULL ? &m->rec : NULL);
-}
-
-/* Call CB for every migration, oldest first. */
-void
-mig_mgr_foreach(struct mig_mgr *mgr, mig_each_cb cb, void *arg)
-{
-	struct mig	*m;
-
-	TAILQ_FOREACH(m, &mgr->migs, entry)
-		cb(&m->rec, arg);
-}
-
-/* Have past records been read? */
-int
-mig_mgr_loaded(struct mig_mgr *mgr)
-{
-	return (mgr->loaded);
 }
 
 /* Is node NAME connected? -1 if unknown. */

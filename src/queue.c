@@ -1493,6 +1493,18 @@ queue_ack(struct queue *q, const char *id)
 	queue_ack_id(q, id);
 }
 
+/* Stop holding entry ID without acknowledging it. */
+void
+queue_release(struct queue *q, const char *id)
+{
+	struct queue_id	*qi;
+
+	if (q == NULL || q->dead || id == NULL)
+		return;
+	if ((qi = queue_ids_find(&q->held, id)) != NULL)
+		queue_ids_remove(&q->held, qi);
+}
+
 /* Check and copy a request entry's fields into REQ; 0, or -1 with *CAUSE. */
 int
 queue_request_parse(const char *const *kv, size_t nkv,

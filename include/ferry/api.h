@@ -7,14 +7,16 @@
 
 struct event_base;
 struct mig_mgr;
+struct evac_mgr;
 struct store;
 struct api;
 
 #define API_MAX_BODY	(64 * 1024)	/* bytes of a request body */
 
-/* Listen on ADDRESS:PORT; NULL with *cause on failure. */
+/* Listen on ADDRESS:PORT; NULL with *cause on failure.  EVAC may be NULL. */
 struct api	*api_create(struct event_base *, const char *, int,
-		     struct mig_mgr *, struct store *, char **);
+		     struct mig_mgr *, struct evac_mgr *, struct store *,
+		     char **);
 void		 api_free(struct api *);	/* accepts NULL */
 
 #endif

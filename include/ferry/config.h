@@ -78,6 +78,8 @@ struct config {
 	char	*log_level;		/* debug|info|warn|error; default info */
 	char	*log_format;		/* auto|json|text; default auto */
 	char	*replica_id;		/* default "" = hostname-pid */
+	int	 lease_timeout;		/* ms replica/leader leases last;
+					   default 2000, 300..60000 */
 	int	 call_timeout;		/* seconds a hypervisor call may take; default 30, 1..3600 */
 	int	 reconnect_max;		/* max reconnect backoff seconds; default 30, 1..3600 */
 	int	 inventory_interval;	/* s between full inventory refreshes;
@@ -103,6 +105,9 @@ struct config {
 					   placement; default 256, 0..1048576 */
 	int	 unschedulable_timeout;	/* s a migration waits in pending for a
 					   target; default 300, 1..86400 */
+	char	*evacuation_taint;	/* taint key; default "kubevirt.io/drain" */
+	char	*evacuation_migration_prefix; /* default "kubevirt-evacuation" */
+	int	 evacuation_timeout;	/* s; default 3600, 1..604800 */
 	int	 parallel_migrations_per_cluster; /* default 5, 1..1000 */
 	int	 parallel_outbound_migrations_per_node; /* default 2, 1..100 */
 

@@ -76,6 +76,7 @@ void	 coord_slot_count(struct coord *, const char *, coord_count_cb,
  * Write migration NAME's record (HSET json/vm/phase, ZADD migs CREATED)
  * only if the stored record is absent or has owner OWNER and epoch EPOCH
  * (compare-and-set, one Lua script); PUBLISH JSON on events when written.
+ * CB may be NULL.
  */
 void	 coord_mig_write(struct coord *, const char *name, const char *owner,
 	     long long epoch, const char *json, const char *vm,

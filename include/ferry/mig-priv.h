@@ -57,6 +57,7 @@ struct mig_node {
 	struct event		*inv_soon;	/* shortly after domain events */
 	struct mig_inv_waiter	*waiters;	/* called when a refresh ends */
 	size_t			 nwaiters;
+	int			 cordoned;	/* drained: never a target */
 };
 
 /* What the retry timer of a migration is waiting to do. */
@@ -67,6 +68,22 @@ enum mig_retry {
 	MIG_RETRY_CONCLUDE,	/* ask both hosts where the VM runs again */
 	MIG_RETRY_SLOT,		/* ask for a concurrency slot again */
 };
+
+/* A queue entry whose migration this replica is taking over. */
+struct mig_take {
+	struct mig_mgr		*mgr;		/* NULL once given up */
+	char			*id;		/* queue entry */
+	char			*name;		/* migration */
+	char			*owner;		/* owner found in the record */
+	char			*json;		/* the record found */
+	long long		 epoch;		/* its epoch */
+	uint64_t		 since;		/* monotonic ms: owner seen alive */
+	int			 reading;	/* a record read is out */
+	int			 asking;	/* a coord call is out */
+	struct event		*timer;		/* asks again whether it lives */
+	TAILQ_ENTRY(mig_take)	 entry;		/* in mgr->takes */
+};
+TAILQ_HEAD(mig_take_list, mig_take);
 
 /* A migration: its record plus the runtime driving it. */
 struct mig {
@@ -96,6 +113,13 @@ struct mig {
 	uint64_t		 undecided_since; /* monotonic ms: answers unclear */
 	uint64_t		 src_down_since; /* monotonic ms: source lost */
 	uint64_t		 job_end_ms;	/* monotonic ms: the job ended */
+	long long		 epoch;		/* of our ownership of the record */
+	char			*entry_id;	/* its work-queue entry, or NULL */
+	int			 writing;	/* a record write is out */
+	int			 dirty;		/* the record changed since */
+	int			 acked;		/* the final state was acknowledged */
+	int			 disowned;	/* another replica took it over */
+	int			 abort_seen;	/* the Redis abort flag was acted on */
 	int			 has_slot;	/* holds its concurrency slots */
 	int			 slot_busy;	/* a slot request is out */
 	struct event		*slot_timer;	/* renews the slots */
@@ -112,16 +136,22 @@ struct mig_mgr {
 	struct mig_node		*nodes;		/* one per [node] */
 	size_t			 nnodes;	/* entries in nodes */
 	struct mig_list		 migs;		/* every migration known */
-	struct event		*load_retry;	/* reading past records again */
-	struct coord		*coord;		/* cluster-wide slots, or NULL */
-	int			 loaded;	/* past records read from Redis */
-	int			 loading;	/* a load is in flight */
+	struct coord		*coord;		/* leases, slots, record writes */
+	struct queue		*queue;		/* the work queue */
+	struct event		*share_timer;	/* flush records, read aborts */
+	int			 polling;	/* an abort poll is out */
+	struct mig_take_list	 takes;		/* entries being taken over */
 };
 
 struct mig_node	*mig_node_find(struct mig_mgr *, const char *);
 struct mig	*mig_find_active(struct mig_mgr *, const char *);
+struct mig	*mig_find(struct mig_mgr *, const char *);
 struct mig	*mig_create(struct mig_mgr *, struct mig_record *);
 void		 mig_persist(struct mig *);
+void		 mig_adopt(struct mig *);
+int		 mig_abort_local(struct mig *, enum mig_reason, int, char **);
+void		 mig_share_start(struct mig_mgr *);
+void		 mig_share_stop(struct mig_mgr *);
 void		 mig_log(struct mig *, enum log_level, enum mig_state,
 		     const char *);
 void		 mig_begin(struct mig *);

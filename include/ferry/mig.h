@@ -48,6 +48,7 @@ struct mig_record {
 	char			*source;	/* node the VM ran on */
 	char			*target;	/* node it moves to */
 	char			*trigger;	/* "manual" or "evacuation" */
+	char			*evacuation;	/* evacuation id, or NULL */
 	enum mig_state		 state;		/* status.phase */
 	enum mig_reason		 reason;	/* status.reason */
 	char			*message;	/* human detail, or NULL */
@@ -80,10 +81,23 @@ void		 mig_mgr_free(struct mig_mgr *);	/* accepts NULL */
 struct coord;
 void		 mig_mgr_set_coord(struct mig_mgr *, struct coord *);
 
+/*
+ * The work queue (queue.h): a migration is driven by the replica that
+ * reads its entry; mig_mgr_queue_entry is the queue's entry callback
+ * (ARG the manager).  A claimed entry (its replica died) is taken over
+ * once the owner's liveness lease is gone: compare-and-set on the
+ * record's owner and epoch, then the migration is concluded from the
+ * hosts (adoption).  Call after mig_mgr_set_coord.
+ */
+struct queue;
+void		 mig_mgr_set_queue(struct mig_mgr *, struct queue *);
+void		 mig_mgr_queue_entry(const char *, const char *const *, size_t,
+		     int, void *);
+
 /* Use a new configuration (SIGHUP); CFG must outlive the manager's use. */
 void		 mig_mgr_reload(struct mig_mgr *, const struct config *);
 
-/* The store went up (1) or down (0): load past records on first up. */
+/* The store went up (1) or down (0): write what waited for it. */
 void		 mig_mgr_store_changed(struct mig_mgr *, int);
 
 /*
@@ -97,12 +111,51 @@ void		 mig_mgr_store_changed(struct mig_mgr *, int);
 void		 mig_mgr_migrate(struct mig_mgr *, const char *,
 		     const char *, mig_reply_cb, void *);
 
-/* Request an abort: 202, 404 unknown, 409 final or completing. */
-int		 mig_mgr_abort(struct mig_mgr *, const char *, char **);
+/*
+ * Start a migration of VM for evacuation EVAC_ID: trigger "evacuation",
+ * named <evacuation_migration_prefix>-xxxxx, ferry picks the target.
+ * Same checks and answers as mig_mgr_migrate (409 with the active
+ * migration's name in the error when the VM already has one).
+ */
+void		 mig_mgr_evacuate(struct mig_mgr *, const char *,
+		     const char *, mig_reply_cb, void *);
+
+/*
+ * An answer carrying JSON: HTTP-like STATUS and JSON (NULL on error) or
+ * ERR.  Always from the loop, never inside the call.
+ */
+typedef void (*mig_json_cb)(int, const char *, const char *, void *);
+
+/*
+ * Ask migration NAME, whichever replica drives it, to stop.  REASON is
+ * MIG_REASON_ABORT_REQUESTED (an operator; a migration an evacuation
+ * created needs FORCE) or MIG_REASON_EVACUATION_CANCELLED (takes effect
+ * only while it is pending: running ones finish).  The flag is written to
+ * its record in Redis (field "abort") and its owner acts on it.  CB: 202
+ * with the record, 404 unknown, 409 final, completing or needs force,
+ * 503 Redis unreachable.
+ */
+void		 mig_mgr_abort(struct mig_mgr *, const char *,
+		     enum mig_reason, int, mig_json_cb, void *);
+
+/*
+ * Records from Redis, whichever replica wrote them: migration NAME (200,
+ * 404) or, NAME NULL, every migration as a list object, oldest first
+ * (200).  503 while Redis is unreachable, except that a migration this
+ * replica drives is answered from memory.
+ */
+void		 mig_mgr_get(struct mig_mgr *, const char *, mig_json_cb,
+		     void *);
+
+/* VMs running on NODE after a fresh inventory read: CB(rc, names, n). */
+typedef void (*mig_names_cb)(int, const char *const *, size_t, void *);
+void		 mig_mgr_node_vms(struct mig_mgr *, const char *,
+		     mig_names_cb, void *);
+
+/* NODE is cordoned (1) or not (0): cordoned nodes are never targets. */
+void		 mig_mgr_set_cordoned(struct mig_mgr *, const char *, int);
 
 const struct mig_record *mig_mgr_find(struct mig_mgr *, const char *);
-void		 mig_mgr_foreach(struct mig_mgr *, mig_each_cb, void *);
-int		 mig_mgr_loaded(struct mig_mgr *);	/* past records read */
 int		 mig_mgr_node_up(struct mig_mgr *, const char *);
 
 /*

@@ -63,6 +63,13 @@ void		 queue_add(struct queue *, const char *const *, size_t,
 /* XACK entry ID (kept and retried while Redis is away). */
 void		 queue_ack(struct queue *, const char *);
 
+/*
+ * Stop holding entry ID without acknowledging it: it is no longer kept
+ * fresh, so it goes idle and another replica (or this one) claims it
+ * again later.  For an entry whose work belongs to someone else.
+ */
+void		 queue_release(struct queue *, const char *);
+
 /* A request from the "requests" stream, checked. */
 struct queue_request {
 	char	*op;		/* "drain" or "uncordon" */

@@ -103,7 +103,8 @@ name=$(jq -r .metadata.name "$FERRY_TMP/body")
 wait_phase "$name" copying 30 || fail "$name never reached copying"
 kill -9 "$FERRYD_PID"; wait "$FERRYD_PID" 2>/dev/null || true; FERRYD_PID=
 ferryd_start
-grep -q "adopting a migration from an earlier run" "$FERRYD_LOG" || fail "no adoption logged"
+# A new ferryd is a new replica: it takes over once the old one's lease ends.
+wait_for 10 grep -q '"msg":"migration adopted"' "$FERRYD_LOG" || fail "no adoption logged"
 wait_for 10 grep -q "the job still runs on 'node-b'; watching it" "$FERRYD_LOG" ||
     fail "the adopted job was not found running on the source"
 wait_phase "$name" final 90 || fail "$name did not end after adoption"

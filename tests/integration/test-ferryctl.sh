@@ -4,8 +4,12 @@
 # pending -> copying -> succeeded/failed/aborted, a 409 with reasons, a
 # malformed body, an unreachable server and usage errors; the inventory
 # (get nodes, get vms, describe vm, objects with missing or mistyped
-# fields), migrate without --to and a 422 refusal with its reasons.  Exit codes and
-# output are checked.  The end-to-end test against the real ferryd is
+# fields), migrate without --to and a 422 refusal with its reasons; drains
+# and evacuations (drain, drain --wait to completed/failed/cancelled with
+# the evacuation named in the answer or found in the list, on a tty and
+# interrupted, uncordon, get and describe evacuations, abort --force).
+# Exit codes and output are checked; POST bodies and paths are logged by
+# the fake and checked too.  The end-to-end test against the real ferryd is
 # tests/e2e/test-migrate.sh.
 set -u
 
@@ -33,7 +37,7 @@ trap cleanup EXIT
 
 cat >"$tmp/fake.py" <<'EOF'
 # A fake ferryd API: canned answers, state advanced by successive GETs.
-import json, sys, time
+import json, sys, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 now = time.time()
@@ -176,6 +180,89 @@ def scripted(name, step):
                        end=4.2 if phase in FINAL else None, transitions=trans)
     return False
 
+# Evacuations (doc/api.md "Evacuation").
+def evac(name, node, phase, done, total, reason="", message="", age=60,
+         took=None, by="api", vms=(), succeeded=0, failed=0):
+    c = now - age
+    return {"apiVersion": "ferry.io/v1", "kind": "Evacuation",
+            "metadata": {"name": name, "creationTimestamp": ts(c)},
+            "spec": {"node": node, "requestedBy": by},
+            "status": {"phase": phase, "reason": reason, "message": message,
+                       "total": total, "done": done, "succeeded": succeeded,
+                       "failed": failed, "createdMs": int(c * 1000),
+                       "endedMs": int((c + took) * 1000) if took else 0,
+                       "endTimestamp": ts(c + took) if took else None,
+                       "vms": [{"vm": v, "migration": m, "phase": ph,
+                                "reason": r, "reasons": list(rs)}
+                               for v, m, ph, r, rs in vms]}}
+
+EVACS = [evac("evac-old01", "node-c", "completed", 2, 2, age=7200, took=30,
+              succeeded=2,
+              vms=[("vm-c1", "kubevirt-evacuation-c1c1c", "succeeded", "", ()),
+                   ("vm-c2", "kubevirt-evacuation-c2c2c", "succeeded", "", ())]),
+         evac("evac-fl001", "node-b", "failed", 3, 3, "VMsRemain",
+              "1 VM remains on node-b", age=600, took=120, by="alice",
+              succeeded=1, failed=2,
+              vms=[("vm-x", "kubevirt-evacuation-aaaaa", "succeeded", "", ()),
+                   ("vm-y", "kubevirt-evacuation-bbbbb", "failed", "ProgressTimeout", ()),
+                   ("vm-z", None, None, "",
+                    ("CDROM: disk 'sda' is a CD-ROM",
+                     "HostDevicePCI: PCI host device '0000:65:00.0' is attached"))])]
+ODD_EVAC = {"metadata": {"name": "odd"},
+            "status": {"phase": 7, "done": "x",
+                       "vms": [None, 5, {"vm": 3, "reasons": [1, {"code": "X"}]}]}}
+
+# Per drained node: the evacuation the drain starts and its (phase, done,
+# total) walked by GETs; "503" is an outage.  node-s's drain answer names
+# no evacuation: ferryctl finds it in the list (after an old one).
+EVAC_WAITS = {
+    "node-w": ("evac-w0001", [("running", 0, 3), ("running", 1, 3), ("503", 0, 0),
+               ("running", 1, 3), ("running", 2, 3), ("completed", 3, 3)]),
+    "node-f": ("evac-f0001", [("running", 0, 3), ("failed", 3, 3)]),
+    "node-x": ("evac-x0001", [("running", 1, 2), ("cancelled", 2, 2)]),
+    "node-s": ("evac-s0001", [("running", 0, 1), ("completed", 1, 1)]),
+    "node-t": ("evac-t0001", [("running", 0, 2), ("running", 1, 2), ("completed", 2, 2)]),
+    "node-h": ("evac-h0001", [("running", 0, 5)]),
+}
+EVAC_FINAL = {"completed": ("", ""),
+              "failed": ("VMsRemain", "1 VM remains on node-f"),
+              "cancelled": ("EvacuationCancelled", "node-x was uncordoned")}
+EVAC_VMS = {
+    "failed": [("vm5", "kubevirt-evacuation-f5f5f", "succeeded", "", ()),
+               ("vm6", "kubevirt-evacuation-f6f6f", "failed", "ProgressTimeout", ()),
+               ("vm7", None, None, "", ("CDROM: disk 'sda' is a CD-ROM",))],
+    "cancelled": [("vm8", "kubevirt-evacuation-x8x8x", "succeeded", "", ()),
+                  ("vm9", "kubevirt-evacuation-x9x9x", "aborted", "EvacuationCancelled", ())],
+}
+OLD_S = evac("evac-s-old", "node-s", "completed", 1, 1, age=86400, took=10)
+evac_steps = {}
+list_steps = {}
+drained = set()
+
+def evac_scripted(node, step):
+    name, seq = EVAC_WAITS[node]
+    phase, done, total = seq[min(step, len(seq) - 1)]
+    if phase == "503":
+        return None
+    reason, message = EVAC_FINAL.get(phase, ("", ""))
+    return evac(name, node, phase, done, total, reason, message, age=10,
+                took=4.2 if phase in EVAC_FINAL else None,
+                vms=EVAC_VMS.get(phase, ()))
+
+def evac_list(node):
+    items = [e for e in EVACS if node is None or e["spec"]["node"] == node]
+    if node == "node-s":
+        items = [OLD_S]
+        if node in drained:
+            list_steps[node] = list_steps.get(node, 0) + 1
+            if list_steps[node] > 2:
+                items.append(evac_scripted(node, evac_steps.get("evac-s0001", 0)))
+    return {"apiVersion": "ferry.io/v1", "kind": "EvacuationList", "items": items}
+
+def log_post(path, raw):
+    with open(sys.argv[2], "a") as f:
+        f.write("POST %s %s\n" % (path, raw.decode(errors="replace")))
+
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a):
@@ -191,6 +278,26 @@ class H(BaseHTTPRequestHandler):
         self.send(code, {"error": msg, "reasons": list(reasons)})
     def do_GET(self):
         p = self.path
+        u = urllib.parse.urlsplit(p)
+        if u.path == "/v1/evacuations":
+            q = urllib.parse.parse_qs(u.query)
+            return self.send(200, evac_list(q["node"][0] if "node" in q else None))
+        if u.path == "/v1/evacuations/odd":
+            return self.send(200, ODD_EVAC)
+        if u.path.startswith("/v1/evacuations/"):
+            name = u.path[len("/v1/evacuations/"):]
+            for e in EVACS:
+                if e["metadata"]["name"] == name:
+                    return self.send(200, e)
+            for node, (n, _) in EVAC_WAITS.items():
+                if n == name and node in drained:
+                    step = evac_steps.get(name, 0)
+                    evac_steps[name] = step + 1
+                    o = evac_scripted(node, step)
+                    if o is None:
+                        return self.err(503, "redis unreachable")
+                    return self.send(200, o)
+            return self.err(404, "evacuation '%s' not found" % name)
         if p == "/v1/migrations":
             return self.send(200, {"kind": "VirtualMachineInstanceMigrationList",
                                    "items": LIST})
@@ -231,6 +338,43 @@ class H(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
         p = self.path
+        log_post(p, raw)
+        m = p.split("/")
+        if len(m) == 5 and m[1:3] == ["v1", "nodes"] and m[4] in ("drain", "uncordon"):
+            node, op = m[3], m[4]
+            if raw:
+                if self.headers.get("Content-Type") != "application/json":
+                    return self.err(400, "body must be application/json")
+                try:
+                    body = json.loads(raw)
+                    assert isinstance(body, dict) and set(body) <= {"by"}
+                    assert isinstance(body.get("by"), str)
+                except Exception:
+                    return self.err(400, "bad request body", ["expected {\"by\": \"...\"}"])
+            if node not in ("node-a",) and node not in EVAC_WAITS:
+                return self.err(404, "node '%s' not found" % node)
+            if op == "uncordon":
+                drained.discard(node)
+                return self.send(202, {"node": node, "cordoned": False, "taint": "",
+                                       "evacuation": EVAC_WAITS[node][0]
+                                       if node in EVAC_WAITS else None})
+            drained.add(node)
+            list_steps[node] = 0
+            ev = None
+            if node in EVAC_WAITS:
+                evac_steps[EVAC_WAITS[node][0]] = 0
+                if node != "node-s":
+                    ev = EVAC_WAITS[node][0]
+            return self.send(202, {"node": node, "cordoned": True,
+                                   "taint": "kubevirt.io/drain:NoSchedule",
+                                   "evacuation": ev})
+        if p == "/v1/migrations/kubevirt-evacuation-abcde/abort":
+            return self.err(409, "migration 'kubevirt-evacuation-abcde' belongs to evacuation 'evac-fl001'",
+                            ["aborting it needs force=true"])
+        if p == "/v1/migrations/kubevirt-evacuation-abcde/abort?force=true":
+            o = mig("kubevirt-evacuation-abcde", "vm-y", "copying", pct=40)
+            o["status"]["abortRequested"] = True
+            return self.send(202, o)
         if p.startswith("/v1/vms/") and p.endswith("/migrate"):
             vm = p[len("/v1/vms/"):-len("/migrate")]
             if self.headers.get("Content-Type") != "application/json":
@@ -283,7 +427,7 @@ with open(sys.argv[1], "w") as f:
 srv.serve_forever()
 EOF
 
-python3 "$tmp/fake.py" "$tmp/port.tmp" &
+python3 "$tmp/fake.py" "$tmp/port.tmp" "$tmp/posts.log" &
 server_pid=$!
 for i in $(seq 100); do
 	[ -s "$tmp/port.tmp" ] && break
@@ -620,6 +764,232 @@ expect_rc 1
 expect -e "^ferryctl: cannot migrate 'vm1' to 'node-c' \(HTTP 409\)$"
 expect -e "^  Unschedulable: node 'node-c' is cordoned or tainted NoSchedule$"
 
+# Drains and evacuations (issue 4).
+posts() {
+	cat "$tmp/posts.log" 2>/dev/null
+}
+
+# drain without --wait: no body (ferryd records "api"), one line.
+: >"$tmp/posts.log"
+run drain node-a
+expect_rc 0
+expect '^node node-a drained \(cordoned, taint kubevirt\.io/drain:NoSchedule\)$'
+[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "not 1 line"
+posts | grep -Eq '^POST /v1/nodes/node-a/drain $' || fail "drain did not POST an empty body"
+
+# --by is sent as JSON, quotes and backslashes escaped.
+: >"$tmp/posts.log"
+run drain node-a --by 'alice "ops" \ x'
+expect_rc 0
+posts | sed -n 's|^POST /v1/nodes/node-a/drain ||p' >"$tmp/body"
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1]));
+assert b == {"by": "alice \"ops\" \\ x"}, b' "$tmp/body" 2>/dev/null ||
+    fail "--by body is not {\"by\": ...}: $(cat "$tmp/body")"
+
+run drain node-q
+expect_rc 1
+expect -e "^ferryctl: node 'node-q' not found \(HTTP 404\)$"
+
+# drain --wait: the answer names the evacuation; a 503 is ridden out; a
+# line per change of done/total (1/3 seen twice, printed once).
+run drain node-w --wait
+expect_rc 0
+expect '^node node-w drained \(cordoned, taint kubevirt\.io/drain:NoSchedule\)$'
+expect '^evacuation evac-w0001$'
+expect '^evacuation evac-w0001: 0/3 VMs done$'
+expect '^evacuation evac-w0001: 1/3 VMs done$'
+expect '^evacuation evac-w0001: 2/3 VMs done$'
+expect '^evacuation evac-w0001 completed: 3/3 VMs done in 4\.2s$'
+[ "$(printf '%s\n' "$out" | grep -c '1/3 VMs done$')" = 1 ] ||
+    fail "1/3 printed more than once"
+not_expect $'\r'
+
+# The answer names no evacuation: the newest of the list that had not
+# ended before the drain (evac-s-old had) is followed.
+run drain node-s --wait
+expect_rc 0
+expect '^waiting for the evacuation of node node-s to start$'
+[ "$(printf '%s\n' "$out" | grep -c '^waiting')" = 1 ] ||
+    fail "waiting printed more than once"
+expect '^evacuation evac-s0001: 0/1 VMs done$'
+expect '^evacuation evac-s0001 completed: 1/1 VMs done in 4\.2s$'
+not_expect 'evac-s-old'
+
+# Failed: exit 3 and the VMs that did not move, with why.
+run drain node-f --wait
+expect_rc 3
+expect '^evacuation evac-f0001 failed \(VMsRemain, 1 VM remains on node-f\): 3/3 VMs done in 4\.2s$'
+expect '^  vm6 \(kubevirt-evacuation-f6f6f failed\): ProgressTimeout$'
+expect "^  vm7 \(not migrated\): CDROM: disk 'sda' is a CD-ROM$"
+not_expect '^  vm5'
+
+# Cancelled (uncordoned): exit 4.
+run drain --wait node-x --by ops
+expect_rc 4
+expect '^evacuation evac-x0001 cancelled \(EvacuationCancelled, node-x was uncordoned\): 2/2 VMs done in 4\.2s$'
+expect '^  vm9 \(kubevirt-evacuation-x9x9x aborted\): EvacuationCancelled$'
+
+# On a terminal: one line redrawn with \r, then the outcome.
+python3 - "$CTL" drain node-t --wait >"$tmp/tty" 2>&1 <<'PY'
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=s, stderr=s)
+os.close(s)
+out = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(p.wait())
+PY
+rc=$?
+out=$(tr -d '\r' <"$tmp/tty")
+err=
+what="ferryctl drain node-t --wait (on a tty)"
+cp "$tmp/tty" "$tmp/out"; : >"$tmp/err"
+expect_rc 0
+grep -q $'\revacuation evac-t0001: running, 1/2 VMs done' "$tmp/tty" ||
+    fail "no redrawn progress line"
+expect 'evacuation evac-t0001 completed: 2/2 VMs done in 4\.2s$'
+grep -q '^evacuation evac-t0001: ' "$tmp/out" && fail "plain progress lines on a tty"
+
+# Ctrl-C while waiting: 130, the drain goes on.
+"$CTL" drain node-h --wait >"$tmp/out" 2>"$tmp/err" &
+ctl_pid=$!
+sleep 1
+kill -INT "$ctl_pid"
+wait "$ctl_pid"
+rc=$?
+out=$(cat "$tmp/out") err=$(cat "$tmp/err") what="ferryctl drain node-h --wait (Ctrl-C)"
+expect_rc 130
+expect -e "^ferryctl: stopped waiting; the drain of node 'node-h' goes on \(cancel it with 'ferryctl uncordon node-h'\)$"
+
+# uncordon.
+: >"$tmp/posts.log"
+run uncordon node-x
+expect_rc 0
+expect '^node node-x uncordoned$'
+expect '^evacuation evac-x0001 ends cancelled: '
+posts | grep -Eq '^POST /v1/nodes/node-x/uncordon $' || fail "uncordon did not POST"
+
+run uncordon node-a --by alice
+expect_rc 0
+expect '^node node-a uncordoned$'
+not_expect 'evacuation'
+
+run uncordon node-q
+expect_rc 1
+expect -e "^ferryctl: node 'node-q' not found \(HTTP 404\)$"
+
+# get evacuations: table, one, --node, -o json, 404, odd fields.
+run get evacuations
+expect_rc 0
+expect '^NAME +NODE +PHASE +DONE/TOTAL +AGE +REASON$'
+expect '^evac-old01 +node-c +completed +2/2 +2h +-$'
+expect '^evac-fl001 +node-b +failed +3/3 +10m +VMsRemain$'
+[ "$(printf '%s\n' "$out" | wc -l)" = 3 ] || fail "not 3 lines"
+
+run get evacuations --node node-b
+expect_rc 0
+expect '^evac-fl001 +node-b +failed '
+[ "$(printf '%s\n' "$out" | wc -l)" = 2 ] || fail "not 2 lines"
+
+run get evacuations --node node-zz
+expect_rc 0
+expect -e '^No evacuations found\.$'
+
+run get evacuation evac-fl001
+expect_rc 0
+expect '^NAME +NODE'
+expect '^evac-fl001 +node-b +failed +3/3 +10m +VMsRemain$'
+
+run get evacuations -o json
+expect_rc 0
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1]));
+assert o["kind"] == "EvacuationList"
+assert [e["metadata"]["name"] for e in o["items"]] == ["evac-old01", "evac-fl001"]' \
+    "$tmp/out" 2>/dev/null || fail "-o json is not the evacuation list"
+
+run get evacuation evac-fl001 -o json
+expect_rc 0
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1]));
+assert o["kind"] == "Evacuation" and o["spec"]["requestedBy"] == "alice"
+assert o["status"]["vms"][2]["migration"] is None' "$tmp/out" 2>/dev/null ||
+    fail "-o json is not the evacuation"
+[ "$(printf '%s\n' "$out" | wc -l)" -gt 20 ] || fail "-o json is not pretty"
+
+run get evacuation nope
+expect_rc 1
+expect -e "^ferryctl: evacuation 'nope' not found \(HTTP 404\)$"
+
+# Ids ("<node>-drain-xxxxx") may be longer than names: up to 128 bytes.
+long_id=$(printf 'n%.0s' $(seq 64))-drain-abcde
+run get evacuation "$long_id"
+expect_rc 1
+expect -e "^ferryctl: evacuation '$long_id' not found \(HTTP 404\)$"
+run describe evacuation "$(printf 'e%.0s' $(seq 129))"
+expect_rc 2
+
+run get evacuation odd
+expect_rc 0
+expect '^odd +- +- +- +- +-$'
+
+# describe evacuation: fields, the VM table, every reason on its row.
+run describe evacuation evac-fl001
+expect_rc 0
+expect '^Name: +evac-fl001$'
+expect '^Node: +node-b$'
+expect '^Requested By: +alice$'
+expect '^Phase: +failed$'
+expect '^Reason: +VMsRemain$'
+expect '^Message: +1 VM remains on node-b$'
+expect '^Created: +[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+expect '^Ended: +[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+expect '^VMs: +3/3 done \(1 succeeded, 2 failed\)$'
+expect '^  VM +MIGRATION +PHASE +REASON$'
+expect '^  vm-x +kubevirt-evacuation-aaaaa +succeeded +-$'
+expect '^  vm-y +kubevirt-evacuation-bbbbb +failed +ProgressTimeout$'
+expect "^  vm-z +- +- +CDROM: disk 'sda' is a CD-ROM$"
+expect "^ {30,}HostDevicePCI: PCI host device '0000:65:00\.0' is attached$"
+
+run describe evacuation evac-old01
+expect_rc 0
+expect '^Reason: +<none>$'
+expect '^Requested By: +api$'
+
+run describe evacuation odd
+expect_rc 0
+expect '^Name: +odd$'
+expect '^Node: +<unknown>$'
+expect '^Phase: +<unknown>$'
+expect '^Ended: +<none>$'
+expect '^VMs: +<unknown>$'
+expect '^  - +- +- +<unknown>: <unknown>$'
+expect '^ +X: <unknown>$'
+
+run describe evacuation nope
+expect_rc 1
+expect -e "^ferryctl: evacuation 'nope' not found \(HTTP 404\)$"
+
+# abort of an evacuation's migration: 409 without --force, ?force=true with.
+: >"$tmp/posts.log"
+run abort kubevirt-evacuation-abcde
+expect_rc 1
+expect -e "belongs to evacuation 'evac-fl001' \(HTTP 409\)$"
+expect -e '^  aborting it needs force=true$'
+run abort kubevirt-evacuation-abcde --force
+expect_rc 0
+expect '^abort of kubevirt-evacuation-abcde requested$'
+posts | grep -Eq '^POST /v1/migrations/kubevirt-evacuation-abcde/abort\?force=true $' ||
+    fail "--force did not send ?force=true"
+posts | grep -Eq '^POST /v1/migrations/kubevirt-evacuation-abcde/abort $' ||
+    fail "abort without --force sent a query"
+
 # --server wins over FERRY_SERVER, before or after the command.
 run get migrations --server "$FERRY_SERVER/"
 expect_rc 0
@@ -634,7 +1004,17 @@ for args in "" "frobnicate" "migrate" "migrate --to node-b" \
     "--bogus get migrations" "migrate 'bad name' --to node-b" \
     "migrate vm1 --to 'bad node'" "describe" "describe vm" \
     "describe node node-a" "describe vm a b" "describe vm 'bad name'" \
-    "describe vm vm1 -o json" "describe vm vm1 --to node-b"; do
+    "describe vm vm1 -o json" "describe vm vm1 --to node-b" \
+    "drain" "drain a b" "drain 'bad name'" "drain node-a --to node-b" \
+    "drain node-a -o json" "drain node-a --by ''" \
+    "drain node-a --by $(printf '%065d' 0)" "drain node-a --by \$'a\tb'" \
+    "drain node-a --force" "drain node-a --by" "uncordon" \
+    "uncordon node-a --wait" "uncordon 'bad name'" "uncordon a b" \
+    "get evacuations --node 'bad name'" "get nodes --node node-a" \
+    "get evacuation evac-fl001 --node node-b" "get evacuation" \
+    "get evacuation 'bad name'" "describe evacuation" \
+    "describe evacuation 'bad name'" "describe evacuation x --force" \
+    "abort a --wait" "migrate vm1 --force" "get migrations --by x"; do
 	eval run "$args"
 	expect_rc 2
 	expect -e '^ferryctl: '
@@ -643,7 +1023,10 @@ done
 run --help
 expect_rc 0
 expect '^usage: ferryctl'
-expect '^  3 +with --wait, the migration failed$'
+expect '^  0 +success; with --wait, the migration succeeded or the evacuation completed$'
+expect '^  3 +with --wait, the migration or the evacuation failed$'
+expect '^  4 +with --wait, the migration was aborted or the evacuation cancelled$'
+expect '^  130 +interrupted while waiting'
 run migrate -h
 expect_rc 0
 expect '^usage: ferryctl .*migrate VM \[--to NODE\] \[--wait\]$'
@@ -653,21 +1036,32 @@ expect_rc 0
 expect 'get migrations'
 expect 'get nodes +NAME STATUS SCHEDULABLE VMS CPUS MEMORY HOST-MODEL$'
 expect 'get vms +NAME NODE PHASE MIGRATABLE CPU MEMORY MIGRATION$'
+expect 'get evacuations +NAME NODE PHASE DONE/TOTAL AGE REASON$'
 run get --help
 expect_rc 0
-expect '^usage: ferryctl .*get TYPE \[NAME\] \[-o json\]$'
+expect '^usage: ferryctl .*get TYPE \[NAME\] \[--node NODE\] \[-o json\]$'
 run describe --help
 expect_rc 0
-expect '^usage: ferryctl .*describe vm NAME$'
+expect '^usage: ferryctl .*describe vm\|evacuation NAME$'
 expect 'every reason'
 run help describe
 expect_rc 0
-expect '^usage: ferryctl .*describe vm NAME$'
+expect '^usage: ferryctl .*describe vm\|evacuation NAME$'
+run drain --help
+expect_rc 0
+expect '^usage: ferryctl .*drain NODE \[--wait\] \[--by WHO\]$'
+expect 'Exit 0 if it completed, 3 if it failed, 4 if it was cancelled'
+run abort --help
+expect_rc 0
+expect '^usage: ferryctl .*abort NAME \[--force\]$'
 run --help
 expect_rc 0
 expect '^  migrate VM \[--to NODE\] \[--wait\] '
-expect '^  get TYPE \[NAME\] \[-o json\] +list migrations, nodes or VMs'
-expect '^  describe vm NAME +show everything about VM NAME$'
+expect '^  get TYPE \[NAME\] \[--node NODE\] \[-o json\] +list migrations, nodes, VMs or evacuations'
+expect '^  describe vm\|evacuation NAME +show everything about a VM or an evacuation$'
+expect '^  drain NODE \[--wait\] \[--by WHO\] +cordon NODE and evacuate its VMs$'
+expect '^  uncordon NODE \[--by WHO\] +make NODE schedulable again'
+expect '^  abort NAME \[--force\] '
 run version
 expect_rc 0
 expect '^ferryctl [0-9]'

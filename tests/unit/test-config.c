@@ -32,7 +32,8 @@ struct run {
 /* Options that need a restart, as the design lists them. */
 static const char *const restart_options[] = {
 	"listen_address", "listen_port", "workers", "log_format",
-	"replica_id", "call_timeout", "reconnect_max", "redis_host",
+	"replica_id", "lease_timeout", "call_timeout", "reconnect_max",
+	"redis_host",
 	"redis_port", "redis_prefix", "keepalive_interval", "keepalive_count"
 };
 
@@ -342,7 +343,7 @@ config_load__every_option_set__values_read(void **state)
 		if (!option_named(&config_table[i]))
 			nglobal++;
 	}
-	assert_int_equal(nglobal, 24);
+	assert_int_equal(nglobal, 28);
 
 	r.path = srcdir_path("tests/unit/fixtures/config-full.conf");
 	r.rv = config_load(r.path, &r.config, &r.cause);
@@ -358,6 +359,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->replica_id, "ferry-1.example");
 	assert_int_equal(c->call_timeout, 3600);
 	assert_int_equal(c->reconnect_max, 1);
+	assert_int_equal(c->lease_timeout, 60000);
 	assert_int_equal(c->inventory_interval, 3600);
 	assert_string_equal(c->redis_host, "redis.example.com");
 	assert_int_equal(c->redis_port, 6380);
@@ -372,6 +374,9 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->cpu_model, "Skylake-Client-IBRS");
 	assert_int_equal(c->memory_headroom, 0);
 	assert_int_equal(c->unschedulable_timeout, 1);
+	assert_string_equal(c->evacuation_taint, "example.com/maintenance");
+	assert_string_equal(c->evacuation_migration_prefix, "evac");
+	assert_int_equal(c->evacuation_timeout, 604800);
 	assert_int_equal(c->parallel_migrations_per_cluster, 1000);
 	assert_int_equal(c->parallel_outbound_migrations_per_node, 100);
 
@@ -388,7 +393,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[0].networks, 2, "mgmt", "vlan100");
 	assert_int_equal(c->nodes[0].cpu_manager, 1);
 	assert_int_equal(c->nodes[0].schedulable, 0);
-	assert_int_equal(c->nodes[0].line, 36);
+	assert_int_equal(c->nodes[0].line, 40);
 	assert_string_equal(c->nodes[1].name, "node_b.2");
 	assert_string_equal(c->nodes[1].uri, "qemu:///system");
 	assert_string_equal(c->nodes[1].migration_uri, "qemu:///system");
@@ -397,7 +402,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[1].networks, 0);
 	assert_int_equal(c->nodes[1].cpu_manager, 0);
 	assert_int_equal(c->nodes[1].schedulable, 1);
-	assert_int_equal(c->nodes[1].line, 45);
+	assert_int_equal(c->nodes[1].line, 49);
 
 	assert_int_equal(c->nstorage, 2);
 	assert_string_equal(c->storage[0].name, "shared-nfs");
@@ -406,14 +411,14 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->storage[0].access_mode, "ReadWriteMany");
 	assert_int_equal(c->storage[0].replicas, 64);
 	assert_string_equal(c->storage[0].kind, "volume");
-	assert_int_equal(c->storage[0].line, 48);
+	assert_int_equal(c->storage[0].line, 52);
 	assert_string_equal(c->storage[1].name, "container-disks");
 	assert_list(&c->storage[1].paths, 0);
 	assert_list(&c->storage[1].pools, 1, "cd");
 	assert_string_equal(c->storage[1].access_mode, "ReadWriteOnce");
 	assert_int_equal(c->storage[1].replicas, 1);
 	assert_string_equal(c->storage[1].kind, "containerDisk");
-	assert_int_equal(c->storage[1].line, 55);
+	assert_int_equal(c->storage[1].line, 59);
 	assert_ptr_equal(config_storage_find(c, "container-disks"),
 	    &c->storage[1]);
 	run_free(&r);
