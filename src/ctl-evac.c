@@ -7,14 +7,11 @@
  * strictly, and then it is an error, never a crash.
  */
 
-#include <sys/ioctl.h>
-
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
@@ -23,12 +20,12 @@
 #include "ferry/ctl-evac.h"
 #include "ferry/ctl-json.h"
 #include "ferry/ctl-mig.h"
+#include "ferry/ctl-util.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
 #define CTL_EVAC_NCOLS		6	/* columns of 'get evacuations' */
 #define CTL_EVAC_VM_NCOLS	4	/* columns of describe's VM table */
-#define CTL_EVAC_TABLE_GAP	3	/* spaces between table columns */
 #define CTL_EVAC_LIST_GAP	2	/* spaces between describe columns */
 #define CTL_EVAC_INDENT		2	/* indent of describe list lines */
 #define CTL_EVAC_LABEL_WIDTH	15	/* "Requested By:" and two spaces */
@@ -37,7 +34,6 @@
 #define CTL_EVAC_POLL_MS	250	/* --wait poll interval */
 #define CTL_EVAC_RETRY_MS	10000	/* --wait rides out outages this long */
 #define CTL_EVAC_START_MS	60000	/* --wait for the evacuation to appear */
-#define CTL_EVAC_COUNT_MAX	9e15	/* larger numbers are not counts */
 #define CTL_EVAC_UNKNOWN	"<unknown>"
 
 /* How an evacuation's phase ends a --wait. */
@@ -93,34 +89,6 @@ struct ctl_evac_wait {
 	char		  last[48];	/* counts printed last (plain mode) */
 	uint64_t	  started;	/* when waiting began, monotonic ms */
 };
-
-/* SIGINT while waiting: stop waiting at the next chance. */
-static void
-ctl_evac_signal_handler(int sig)
-{
-	ctl_api_interrupt();
-}
-
-/* Sleep MS milliseconds, or less if a signal arrives. */
-static void
-ctl_evac_sleep_ms(unsigned ms)
-{
-	struct timespec	ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Width of the terminal on stdout, 80 if unknown. */
-static size_t
-ctl_evac_tty_width(void)
-{
-	struct winsize	ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-		return (ws.ws_col);
-	return (80);
-}
 
 /*
  * Is ID a possible evacuation id: [A-Za-z0-9_.-], 1 to CTL_EVAC_ID_MAX
@@ -187,38 +155,14 @@ ctl_evac_phase_kind(const char *phase)
 	return (CTL_EVAC_RUNNING);
 }
 
-/* The non-empty string at PATH under V (cleaned for printing), else DEF. */
-static const char *
-ctl_evac_str(yajl_val v, const char *path, const char *def)
-{
-	const char	*s = ctl_json_string(v, path);
-
-	return (s != NULL && *s != '\0' ? s : def);
-}
-
-/* The whole number >= 0 at PATH under V into *OUT; -1 if there is none. */
-static int
-ctl_evac_count(yajl_val v, const char *path, uint64_t *out)
-{
-	double	d;
-
-	if (ctl_json_number(v, path, &d) != 0)
-		return (-1);
-	/* Written this way round so that NaN fails too. */
-	if (!(d >= 0 && d <= CTL_EVAC_COUNT_MAX) || d != (double)(uint64_t)d)
-		return (-1);
-	*out = (uint64_t)d;
-	return (0);
-}
-
 /* "done/total" of evacuation V into BUF, or "-" if either is unknown. */
 static void
 ctl_evac_counts(yajl_val v, char *buf, size_t len)
 {
 	uint64_t	done, total;
 
-	if (ctl_evac_count(v, "status.done", &done) != 0 ||
-	    ctl_evac_count(v, "status.total", &total) != 0)
+	if (ctl_json_count(v, "status.done", &done) != 0 ||
+	    ctl_json_count(v, "status.total", &total) != 0)
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%llu/%llu", (unsigned long long)done,
@@ -250,51 +194,16 @@ ctl_evac_parse(yajl_val v, struct ctl_evac *e, char **cause)
 		return (-1);
 	}
 	e->kind = ctl_evac_phase_kind(e->phase);
-	e->node = ctl_evac_str(v, "spec.node", "-");
-	e->reason = ctl_evac_str(v, "status.reason", "");
-	e->message = ctl_evac_str(v, "status.message", "");
+	e->node = ctl_json_text(v, "spec.node", "-");
+	e->reason = ctl_json_text(v, "status.reason", "");
+	e->message = ctl_json_text(v, "status.message", "");
 	ctl_evac_counts(v, e->counts, sizeof e->counts);
-	if (ctl_evac_count(v, "status.createdMs", &e->created_ms) != 0)
+	if (ctl_json_count(v, "status.createdMs", &e->created_ms) != 0)
 		e->created_ms = 0;
-	if (ctl_evac_count(v, "status.endedMs", &e->ended_ms) != 0)
+	if (ctl_json_count(v, "status.endedMs", &e->ended_ms) != 0)
 		e->ended_ms = 0;
 	e->vms = ctl_json_get(v, "status.vms", yajl_t_array);
 	return (0);
-}
-
-/*
- * Print NROWS rows of NCOLS CELLS in aligned columns, INDENT spaces before
- * each row and GAP spaces between columns, then free the cells.
- */
-static void
-ctl_evac_cells_print(char **cells, size_t nrows, size_t ncols, int indent,
-    int gap)
-{
-	size_t	*widths, r, c, n;
-	char	*cell;
-
-	widths = xcalloc(ncols, sizeof *widths);
-	for (r = 0; r < nrows; r++) {
-		for (c = 0; c < ncols; c++) {
-			n = strlen(cells[r * ncols + c]);
-			if (n > widths[c])
-				widths[c] = n;
-		}
-	}
-	for (r = 0; r < nrows; r++) {
-		printf("%*s", indent, "");
-		for (c = 0; c < ncols; c++) {
-			cell = cells[r * ncols + c];
-			if (c == ncols - 1)
-				printf("%s\n", cell);
-			else
-				printf("%-*s%*s", (int)widths[c], cell, gap,
-				    "");
-			free(cell);
-			cells[r * ncols + c] = NULL;
-		}
-	}
-	free(widths);
 }
 
 /* Fill ROW with the table cells of evacuation object V (allocated). */
@@ -306,30 +215,20 @@ ctl_evac_row(yajl_val v, uint64_t now, char **row)
 	ctl_evac_counts(v, counts, sizeof counts);
 	ctl_mig_age(ctl_json_string(v, "metadata.creationTimestamp"), now,
 	    age, sizeof age);
-	row[0] = xstrdup(ctl_evac_str(v, "metadata.name", "-"));
-	row[1] = xstrdup(ctl_evac_str(v, "spec.node", "-"));
-	row[2] = xstrdup(ctl_evac_str(v, "status.phase", "-"));
+	row[0] = xstrdup(ctl_json_text(v, "metadata.name", "-"));
+	row[1] = xstrdup(ctl_json_text(v, "spec.node", "-"));
+	row[2] = xstrdup(ctl_json_text(v, "status.phase", "-"));
 	row[3] = xstrdup(counts);
 	row[4] = xstrdup(age);
-	row[5] = xstrdup(ctl_evac_str(v, "status.reason", "-"));
+	row[5] = xstrdup(ctl_json_text(v, "status.reason", "-"));
 }
 
 /* Print the N evacuation objects of ITEMS as a table on stdout. */
 int
 ctl_evac_table(yajl_val *items, size_t n, char **cause)
 {
-	char		**cells;
-	uint64_t	  now = util_wall_ms();
-	size_t		  i, c;
-
-	cells = xcalloc((n + 1) * CTL_EVAC_NCOLS, sizeof *cells);
-	for (c = 0; c < CTL_EVAC_NCOLS; c++)
-		cells[c] = xstrdup(ctl_evac_columns[c]);
-	for (i = 0; i < n; i++)
-		ctl_evac_row(items[i], now, &cells[(i + 1) * CTL_EVAC_NCOLS]);
-	ctl_evac_cells_print(cells, n + 1, CTL_EVAC_NCOLS, 0,
-	    CTL_EVAC_TABLE_GAP);
-	free(cells);
+	ctl_util_table(items, n, ctl_evac_columns, CTL_EVAC_NCOLS,
+	    ctl_evac_row);
 	return (0);
 }
 
@@ -348,8 +247,8 @@ ctl_evac_vm_reason(yajl_val vm, size_t i)
 		ctl_json_clean(r->u.string);
 		return (xstrdup(r->u.string));
 	}
-	xasprintf(&s, "%s: %s", ctl_evac_str(r, "code", CTL_EVAC_UNKNOWN),
-	    ctl_evac_str(r, "message", CTL_EVAC_UNKNOWN));
+	xasprintf(&s, "%s: %s", ctl_json_text(r, "code", CTL_EVAC_UNKNOWN),
+	    ctl_json_text(r, "message", CTL_EVAC_UNKNOWN));
 	return (s);
 }
 
@@ -378,7 +277,7 @@ ctl_evac_vm_table(yajl_val vms)
 	for (i = 0; i < vms->u.array.len; i++) {
 		nr = ctl_evac_vm_nreasons(vms->u.array.values[i]);
 		rows += nr > 1 ? nr : 1;
-		if (nr > 0 && ctl_evac_str(vms->u.array.values[i], "reason",
+		if (nr > 0 && ctl_json_text(vms->u.array.values[i], "reason",
 		    NULL) != NULL)
 			rows++;
 	}
@@ -387,15 +286,15 @@ ctl_evac_vm_table(yajl_val vms)
 		cells[c] = xstrdup(ctl_evac_vm_columns[c]);
 	for (i = 0; i < vms->u.array.len; i++) {
 		vm = vms->u.array.values[i];
-		cells[r * CTL_EVAC_VM_NCOLS] = xstrdup(ctl_evac_str(vm, "vm",
+		cells[r * CTL_EVAC_VM_NCOLS] = xstrdup(ctl_json_text(vm, "vm",
 		    "-"));
-		cells[r * CTL_EVAC_VM_NCOLS + 1] = xstrdup(ctl_evac_str(vm,
+		cells[r * CTL_EVAC_VM_NCOLS + 1] = xstrdup(ctl_json_text(vm,
 		    "migration", "-"));
-		cells[r * CTL_EVAC_VM_NCOLS + 2] = xstrdup(ctl_evac_str(vm,
+		cells[r * CTL_EVAC_VM_NCOLS + 2] = xstrdup(ctl_json_text(vm,
 		    "phase", "-"));
 		nr = ctl_evac_vm_nreasons(vm);
 		j = 0;
-		if ((reason = ctl_evac_str(vm, "reason", NULL)) != NULL)
+		if ((reason = ctl_json_text(vm, "reason", NULL)) != NULL)
 			first = xstrdup(reason);
 		else if ((first = ctl_evac_vm_reason(vm, j)) != NULL)
 			j++;
@@ -410,7 +309,7 @@ ctl_evac_vm_table(yajl_val vms)
 			    ctl_evac_vm_reason(vm, j);
 		}
 	}
-	ctl_evac_cells_print(cells, r, CTL_EVAC_VM_NCOLS, CTL_EVAC_INDENT,
+	ctl_util_cells_print(cells, r, CTL_EVAC_VM_NCOLS, CTL_EVAC_INDENT,
 	    CTL_EVAC_LIST_GAP);
 	free(cells);
 }
@@ -431,25 +330,25 @@ ctl_evac_describe(yajl_val v, char **cause)
 	uint64_t	succeeded, failed;
 	int		has_s, has_f;
 
-	ctl_evac_field("Name:", ctl_evac_str(v, "metadata.name",
+	ctl_evac_field("Name:", ctl_json_text(v, "metadata.name",
 	    CTL_EVAC_UNKNOWN));
-	ctl_evac_field("Node:", ctl_evac_str(v, "spec.node",
+	ctl_evac_field("Node:", ctl_json_text(v, "spec.node",
 	    CTL_EVAC_UNKNOWN));
-	ctl_evac_field("Requested By:", ctl_evac_str(v, "spec.requestedBy",
+	ctl_evac_field("Requested By:", ctl_json_text(v, "spec.requestedBy",
 	    CTL_EVAC_UNKNOWN));
-	ctl_evac_field("Phase:", ctl_evac_str(v, "status.phase",
+	ctl_evac_field("Phase:", ctl_json_text(v, "status.phase",
 	    CTL_EVAC_UNKNOWN));
-	ctl_evac_field("Reason:", ctl_evac_str(v, "status.reason", "<none>"));
-	ctl_evac_field("Message:", ctl_evac_str(v, "status.message",
+	ctl_evac_field("Reason:", ctl_json_text(v, "status.reason", "<none>"));
+	ctl_evac_field("Message:", ctl_json_text(v, "status.message",
 	    "<none>"));
-	ctl_evac_field("Created:", ctl_evac_str(v,
+	ctl_evac_field("Created:", ctl_json_text(v,
 	    "metadata.creationTimestamp", CTL_EVAC_UNKNOWN));
-	ctl_evac_field("Ended:", ctl_evac_str(v, "status.endTimestamp",
+	ctl_evac_field("Ended:", ctl_json_text(v, "status.endTimestamp",
 	    "<none>"));
 
 	ctl_evac_counts(v, counts, sizeof counts);
-	has_s = ctl_evac_count(v, "status.succeeded", &succeeded) == 0;
-	has_f = ctl_evac_count(v, "status.failed", &failed) == 0;
+	has_s = ctl_json_count(v, "status.succeeded", &succeeded) == 0;
+	has_f = ctl_json_count(v, "status.failed", &failed) == 0;
 	if (strcmp(counts, "-") == 0)
 		snprintf(line, sizeof line, "%s", CTL_EVAC_UNKNOWN);
 	else if (has_s && has_f)
@@ -465,32 +364,6 @@ ctl_evac_describe(yajl_val v, char **cause)
 	return (0);
 }
 
-/* Erase the progress line of W from the terminal. */
-static void
-ctl_evac_wait_clear(struct ctl_evac_wait *w)
-{
-	if (!w->tty || w->line_len == 0)
-		return;
-	printf("\r%*s\r", (int)w->line_len, "");
-	fflush(stdout);
-	w->line_len = 0;
-}
-
-/* Redraw the progress line of W as LINE. */
-static void
-ctl_evac_wait_draw(struct ctl_evac_wait *w, char *line)
-{
-	size_t	cols = ctl_evac_tty_width(), len = strlen(line);
-
-	if (len >= cols)	/* a wrapped line cannot be redrawn with \r */
-		line[len = cols - 1] = '\0';
-	printf("\r%s", line);
-	if (w->line_len > len)
-		printf("%*s", (int)(w->line_len - len), "");
-	fflush(stdout);
-	w->line_len = len;
-}
-
 /* Say, once, that the evacuation has not started yet. */
 static void
 ctl_evac_wait_starting(struct ctl_evac_wait *w)
@@ -500,7 +373,7 @@ ctl_evac_wait_starting(struct ctl_evac_wait *w)
 	snprintf(line, sizeof line,
 	    "waiting for the evacuation of node %s to start", w->node);
 	if (w->tty)
-		ctl_evac_wait_draw(w, line);
+		ctl_util_line_draw(&w->line_len, line);
 	else if (!w->told_waiting) {
 		printf("%s\n", line);
 		fflush(stdout);
@@ -517,7 +390,7 @@ ctl_evac_wait_show(struct ctl_evac_wait *w, const struct ctl_evac *e)
 	if (w->tty) {
 		snprintf(line, sizeof line, "evacuation %s: %s, %s VMs done",
 		    e->name, e->phase, e->counts);
-		ctl_evac_wait_draw(w, line);
+		ctl_util_line_draw(&w->line_len, line);
 		return;
 	}
 	if (strcmp(w->last, e->counts) == 0)
@@ -538,16 +411,16 @@ ctl_evac_wait_remaining(const struct ctl_evac *e)
 
 	for (i = 0; e->vms != NULL && i < e->vms->u.array.len; i++) {
 		vm = e->vms->u.array.values[i];
-		phase = ctl_evac_str(vm, "phase", NULL);
+		phase = ctl_json_text(vm, "phase", NULL);
 		if (phase != NULL && strcmp(phase, "succeeded") == 0)
 			continue;
-		mig = ctl_evac_str(vm, "migration", NULL);
-		printf("  %s", ctl_evac_str(vm, "vm", "-"));
+		mig = ctl_json_text(vm, "migration", NULL);
+		printf("  %s", ctl_json_text(vm, "vm", "-"));
 		if (mig != NULL)
 			printf(" (%s %s)", mig, phase != NULL ? phase : "-");
 		else
 			printf(" (not migrated)");
-		reason = ctl_evac_str(vm, "reason", NULL);
+		reason = ctl_json_text(vm, "reason", NULL);
 		nr = ctl_evac_vm_nreasons(vm);
 		if (reason != NULL)
 			printf(": %s", reason);
@@ -568,7 +441,7 @@ ctl_evac_wait_done(struct ctl_evac_wait *w, const struct ctl_evac *e)
 {
 	char	took[32] = "", why[512] = "";
 
-	ctl_evac_wait_clear(w);
+	ctl_util_line_clear(&w->line_len);
 	if (e->created_ms != 0 && e->ended_ms >= e->created_ms)
 		snprintf(took, sizeof took, " in %.1fs",
 		    (double)(e->ended_ms - e->created_ms) / 1000.0);
@@ -675,7 +548,7 @@ ctl_evac_wait_pick(struct ctl_evac_wait *w, yajl_val tree, yajl_val *item,
 		if (name == NULL || !ctl_evac_id_valid(name) || node == NULL ||
 		    strcmp(node, w->node) != 0 || ctl_evac_wait_is_old(w, name))
 			continue;
-		if (ctl_evac_count(v, "status.createdMs", &created) != 0)
+		if (ctl_json_count(v, "status.createdMs", &created) != 0)
 			created = 0;
 		if (*item == NULL || created >= best) {
 			*item = v;
@@ -690,7 +563,7 @@ static enum ctl_evac_end
 ctl_evac_wait(struct ctl_evac_wait *w)
 {
 	struct ctl_evac		 e;
-	struct sigaction	 sa, old;
+	struct sigaction	 old;
 	yajl_val		 tree = NULL, item;
 	char			*path = NULL, *cause = NULL;
 	uint64_t		 last_ok;
@@ -700,15 +573,11 @@ ctl_evac_wait(struct ctl_evac_wait *w)
 	w->tty = isatty(STDOUT_FILENO);
 	w->started = last_ok = util_now_ms();
 
-	/* No SA_RESTART: Ctrl-C cuts the sleep short. */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = ctl_evac_signal_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	ctl_util_sigint_start(&old);
 
 	for (;;) {
 		if (ctl_api_interrupted()) {
-			ctl_evac_wait_clear(w);
+			ctl_util_line_clear(&w->line_len);
 			fprintf(stderr,
 			    "ferryctl: stopped waiting; the drain of node '%s' goes on (cancel it with 'ferryctl uncordon %s')\n",
 			    w->node, w->node);
@@ -731,7 +600,7 @@ ctl_evac_wait(struct ctl_evac_wait *w)
 			/* Ride out a restarting ferryd or a network blip. */
 			if ((status == 0 || status >= 500) &&
 			    util_now_ms() - last_ok < CTL_EVAC_RETRY_MS) {
-				ctl_evac_sleep_ms(CTL_EVAC_POLL_MS);
+				ctl_util_sleep_ms(CTL_EVAC_POLL_MS);
 				continue;
 			}
 			goto out;
@@ -750,7 +619,7 @@ ctl_evac_wait(struct ctl_evac_wait *w)
 					goto out;
 				}
 				ctl_evac_wait_starting(w);
-				ctl_evac_sleep_ms(CTL_EVAC_POLL_MS);
+				ctl_util_sleep_ms(CTL_EVAC_POLL_MS);
 				continue;
 			}
 		}
@@ -763,12 +632,12 @@ ctl_evac_wait(struct ctl_evac_wait *w)
 			goto out;
 		}
 		ctl_evac_wait_show(w, &e);
-		ctl_evac_sleep_ms(CTL_EVAC_POLL_MS);
+		ctl_util_sleep_ms(CTL_EVAC_POLL_MS);
 	}
 out:
-	sigaction(SIGINT, &old, NULL);
+	ctl_util_sigint_stop(&old);
 	if (cause != NULL) {
-		ctl_evac_wait_clear(w);
+		ctl_util_line_clear(&w->line_len);
 		fprintf(stderr, "ferryctl: %s\n", cause);
 	}
 	yajl_tree_free(tree);
@@ -841,8 +710,8 @@ ctl_evac_drain(struct ctl_api *api, const char *node, const char *by,
 	}
 	if (ctl_evac_post(api, node, "drain", by, &tree) != 0)
 		goto out;
-	taint = ctl_evac_str(tree, "taint", NULL);
-	id = ctl_evac_str(tree, "evacuation", NULL);
+	taint = ctl_json_text(tree, "taint", NULL);
+	id = ctl_json_text(tree, "evacuation", NULL);
 	if (taint != NULL)
 		printf("node %s drained (cordoned, taint %s)\n", node, taint);
 	else
@@ -879,7 +748,7 @@ ctl_evac_uncordon(struct ctl_api *api, const char *node, const char *by)
 	if (ctl_evac_post(api, node, "uncordon", by, &tree) != 0)
 		return (CTL_EVAC_END_ERROR);
 	printf("node %s uncordoned\n", node);
-	if ((id = ctl_evac_str(tree, "evacuation", NULL)) != NULL)
+	if ((id = ctl_json_text(tree, "evacuation", NULL)) != NULL)
 		printf("evacuation %s ends cancelled: its pending migrations "
 		    "are aborted, running ones finish\n", id);
 	yajl_tree_free(tree);

@@ -15,17 +15,16 @@
 
 #include "ferry/ctl-inv.h"
 #include "ferry/ctl-json.h"
+#include "ferry/ctl-util.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
 #define CTL_INV_NODE_NCOLS	7	/* columns of 'get nodes' */
 #define CTL_INV_VM_NCOLS	7	/* columns of 'get vms' */
-#define CTL_INV_TABLE_GAP	3	/* spaces between table columns */
 #define CTL_INV_LIST_GAP	2	/* spaces between describe list columns */
 #define CTL_INV_INDENT		2	/* indent of describe list lines */
 #define CTL_INV_LABEL_WIDTH	18	/* "Required Labels:" and two spaces */
 #define CTL_INV_SUB_WIDTH	8	/* "Phase:" and two spaces */
-#define CTL_INV_COUNT_MAX	9e15	/* larger numbers are not counts */
 #define CTL_INV_KIB_PER_MIB	1024ULL
 #define CTL_INV_KIB_PER_GIB	(1024ULL * 1024ULL)
 #define CTL_INV_UNKNOWN		"<unknown>"
@@ -41,30 +40,6 @@ static const char *ctl_inv_vm_columns[CTL_INV_VM_NCOLS] = {
 /* Taint effects that keep new VMs off a node. */
 static const char *ctl_inv_blocking_effects[] = { "NoSchedule", "NoExecute" };
 
-/* The non-empty string at PATH under V, cleaned for printing, else DEF. */
-static const char *
-ctl_inv_str(yajl_val v, const char *path, const char *def)
-{
-	const char	*s = ctl_json_string(v, path);
-
-	return (s != NULL && *s != '\0' ? s : def);
-}
-
-/* The whole number >= 0 at PATH under V into *OUT; -1 if there is none. */
-static int
-ctl_inv_count(yajl_val v, const char *path, uint64_t *out)
-{
-	double	d;
-
-	if (ctl_json_number(v, path, &d) != 0)
-		return (-1);
-	/* Written this way round so that NaN fails too. */
-	if (!(d >= 0 && d <= CTL_INV_COUNT_MAX) || d != (double)(uint64_t)d)
-		return (-1);
-	*out = (uint64_t)d;
-	return (0);
-}
-
 /* The count at PATH under V as text (allocated), or DEF. */
 static char *
 ctl_inv_count_text(yajl_val v, const char *path, const char *def)
@@ -72,7 +47,7 @@ ctl_inv_count_text(yajl_val v, const char *path, const char *def)
 	uint64_t	 n;
 	char		*s = NULL;
 
-	if (ctl_inv_count(v, path, &n) != 0)
+	if (ctl_json_count(v, path, &n) != 0)
 		return (xstrdup(def));
 	xasprintf(&s, "%llu", (unsigned long long)n);
 	return (s);
@@ -107,58 +82,6 @@ ctl_inv_clean_dup(const char *s)
 	return (copy);
 }
 
-/*
- * Print NROWS rows of NCOLS CELLS in aligned columns, INDENT spaces before
- * each row and GAP spaces between columns, then free the cells.
- */
-static void
-ctl_inv_cells_print(char **cells, size_t nrows, size_t ncols, int indent,
-    int gap)
-{
-	size_t	*widths, r, c, n;
-	char	*cell;
-
-	widths = xcalloc(ncols, sizeof *widths);
-	for (r = 0; r < nrows; r++) {
-		for (c = 0; c < ncols; c++) {
-			n = strlen(cells[r * ncols + c]);
-			if (n > widths[c])
-				widths[c] = n;
-		}
-	}
-	for (r = 0; r < nrows; r++) {
-		printf("%*s", indent, "");
-		for (c = 0; c < ncols; c++) {
-			cell = cells[r * ncols + c];
-			if (c == ncols - 1)
-				printf("%s\n", cell);
-			else
-				printf("%-*s%*s", (int)widths[c], cell, gap,
-				    "");
-			free(cell);
-			cells[r * ncols + c] = NULL;
-		}
-	}
-	free(widths);
-}
-
-/* Print the N objects of ITEMS as a table: a header, a row each by ROW. */
-static void
-ctl_inv_table(yajl_val *items, size_t n, const char **columns,
-    size_t ncols, void (*row)(yajl_val, char **))
-{
-	char	**cells;
-	size_t	  i, c;
-
-	cells = xcalloc((n + 1) * ncols, sizeof *cells);
-	for (c = 0; c < ncols; c++)
-		cells[c] = xstrdup(columns[c]);
-	for (i = 0; i < n; i++)
-		row(items[i], &cells[(i + 1) * ncols]);
-	ctl_inv_cells_print(cells, n + 1, ncols, 0, CTL_INV_TABLE_GAP);
-	free(cells);
-}
-
 /* Whether new VMs may land on NODE (not cordoned, no blocking taint). */
 static const char *
 ctl_inv_node_schedulable(yajl_val node)
@@ -191,8 +114,9 @@ ctl_inv_node_memory(yajl_val node)
 	int		 has_free, has_total;
 	char		 free_s[32], total_s[32], *s = NULL;
 
-	has_free = ctl_inv_count(node, "status.free.memoryKiB", &free_kib) == 0;
-	has_total = ctl_inv_count(node, "status.capacity.memoryKiB",
+	has_free = ctl_json_count(node, "status.free.memoryKiB",
+	    &free_kib) == 0;
+	has_total = ctl_json_count(node, "status.capacity.memoryKiB",
 	    &total_kib) == 0;
 	if (!has_free && !has_total)
 		return (xstrdup("-"));
@@ -212,11 +136,11 @@ ctl_inv_node_memory(yajl_val node)
 
 /* Fill ROW with the table cells of node object NODE (allocated). */
 static void
-ctl_inv_node_row(yajl_val node, char **row)
+ctl_inv_node_row(yajl_val node, uint64_t now, char **row)
 {
 	int	ready;
 
-	row[0] = xstrdup(ctl_inv_str(node, "metadata.name", "-"));
+	row[0] = xstrdup(ctl_json_text(node, "metadata.name", "-"));
 	if (ctl_json_bool(node, "status.ready", &ready) != 0)
 		row[1] = xstrdup("-");
 	else
@@ -225,14 +149,14 @@ ctl_inv_node_row(yajl_val node, char **row)
 	row[3] = ctl_inv_count_text(node, "status.allocated.vms", "-");
 	row[4] = ctl_inv_count_text(node, "status.capacity.cpus", "-");
 	row[5] = ctl_inv_node_memory(node);
-	row[6] = xstrdup(ctl_inv_str(node, "status.hostModel", "-"));
+	row[6] = xstrdup(ctl_json_text(node, "status.hostModel", "-"));
 }
 
 /* Print the N node objects of ITEMS as a table on stdout. */
 int
 ctl_inv_node_table(yajl_val *items, size_t n, char **cause)
 {
-	ctl_inv_table(items, n, ctl_inv_node_columns, CTL_INV_NODE_NCOLS,
+	ctl_util_table(items, n, ctl_inv_node_columns, CTL_INV_NODE_NCOLS,
 	    ctl_inv_node_row);
 	return (0);
 }
@@ -246,7 +170,7 @@ ctl_inv_vm_first_code(yajl_val vm)
 	reasons = ctl_json_get(vm, "status.reasons", yajl_t_array);
 	if (reasons == NULL || reasons->u.array.len == 0)
 		return (NULL);
-	return (ctl_inv_str(reasons->u.array.values[0], "code", NULL));
+	return (ctl_json_text(reasons->u.array.values[0], "code", NULL));
 }
 
 /* VM's MIGRATABLE cell: "true", "false (CODE)", "false" or "-". */
@@ -271,9 +195,10 @@ ctl_inv_vm_migratable(yajl_val vm)
 static const char *
 ctl_inv_vm_cpu(yajl_val vm, const char *def)
 {
-	const char	*model = ctl_inv_str(vm, "spec.cpu.model", NULL);
+	const char	*model = ctl_json_text(vm, "spec.cpu.model", NULL);
 
-	return (model != NULL ? model : ctl_inv_str(vm, "spec.cpu.mode", def));
+	return (model != NULL ? model : ctl_json_text(vm, "spec.cpu.mode",
+	    def));
 }
 
 /* VM's memory as a quantity ("128Mi"), or DEF (allocated). */
@@ -282,20 +207,21 @@ ctl_inv_vm_memory(yajl_val vm, const char *def)
 {
 	uint64_t	kib;
 
-	if (ctl_inv_count(vm, "spec.memoryKiB", &kib) != 0)
+	if (ctl_json_count(vm, "spec.memoryKiB", &kib) != 0)
 		return (xstrdup(def));
 	return (ctl_inv_kib_text(kib));
 }
 
 /* Fill ROW with the table cells of VM object VM (allocated). */
 static void
-ctl_inv_vm_row(yajl_val vm, char **row)
+ctl_inv_vm_row(yajl_val vm, uint64_t now, char **row)
 {
 	yajl_val	ms;
 
-	row[0] = xstrdup(ctl_inv_str(vm, "metadata.name", "-"));
-	row[1] = xstrdup(ctl_inv_str(vm, "status.nodeName", "-"));
-	row[2] = xstrdup(ctl_inv_str(vm, "status.phase", "-"));
+	row[0] = xstrdup(ctl_json_text(vm, "metadata.name", "-"));
+	row[1] = xstrdup(ctl_json_text(vm, "status.nodeName", "-"));
+	row[2] = xstrdup(ctl_json_text(vm, "status.printableStatus",
+	    ctl_json_text(vm, "status.phase", "-")));
 	row[3] = ctl_inv_vm_migratable(vm);
 	row[4] = xstrdup(ctl_inv_vm_cpu(vm, "-"));
 	row[5] = ctl_inv_vm_memory(vm, "-");
@@ -304,15 +230,15 @@ ctl_inv_vm_row(yajl_val vm, char **row)
 		row[6] = xstrdup("-");
 	else
 		xasprintf(&row[6], "%s/%s",
-		    ctl_inv_str(ms, "migrationName", "-"),
-		    ctl_inv_str(ms, "phase", "-"));
+		    ctl_json_text(ms, "migrationName", "-"),
+		    ctl_json_text(ms, "phase", "-"));
 }
 
 /* Print the N VM objects of ITEMS as a table on stdout. */
 int
 ctl_inv_vm_table(yajl_val *items, size_t n, char **cause)
 {
-	ctl_inv_table(items, n, ctl_inv_vm_columns, CTL_INV_VM_NCOLS,
+	ctl_util_table(items, n, ctl_inv_vm_columns, CTL_INV_VM_NCOLS,
 	    ctl_inv_vm_row);
 	return (0);
 }
@@ -346,10 +272,10 @@ ctl_inv_field_list(yajl_val v, const char *label, const char *path,
 	cells = xcalloc(n * nfields, sizeof *cells);
 	for (i = 0; i < n; i++) {
 		for (f = 0; f < nfields; f++)
-			cells[i * nfields + f] = xstrdup(ctl_inv_str(
+			cells[i * nfields + f] = xstrdup(ctl_json_text(
 			    list->u.array.values[i], fields[f], "-"));
 	}
-	ctl_inv_cells_print(cells, n, nfields, CTL_INV_INDENT,
+	ctl_util_cells_print(cells, n, nfields, CTL_INV_INDENT,
 	    CTL_INV_LIST_GAP);
 	free(cells);
 }
@@ -421,8 +347,8 @@ ctl_inv_field_reasons(yajl_val vm)
 			printf("%*s%s\n", CTL_INV_INDENT, "", r->u.string);
 		} else
 			printf("%*s%s: %s\n", CTL_INV_INDENT, "",
-			    ctl_inv_str(r, "code", CTL_INV_UNKNOWN),
-			    ctl_inv_str(r, "message", CTL_INV_UNKNOWN));
+			    ctl_json_text(r, "code", CTL_INV_UNKNOWN),
+			    ctl_json_text(r, "message", CTL_INV_UNKNOWN));
 	}
 }
 
@@ -447,14 +373,14 @@ ctl_inv_field_migration(yajl_val vm)
 		return;
 	}
 	printf("Migration:\n");
-	ctl_inv_sub_field("Name:", ctl_inv_str(ms, "migrationName",
+	ctl_inv_sub_field("Name:", ctl_json_text(ms, "migrationName",
 	    CTL_INV_UNKNOWN));
-	ctl_inv_sub_field("UID:", ctl_inv_str(ms, "migrationUID",
+	ctl_inv_sub_field("UID:", ctl_json_text(ms, "migrationUID",
 	    CTL_INV_UNKNOWN));
-	ctl_inv_sub_field("Phase:", ctl_inv_str(ms, "phase",
+	ctl_inv_sub_field("Phase:", ctl_json_text(ms, "phase",
 	    CTL_INV_UNKNOWN));
-	xasprintf(&route, "%s -> %s", ctl_inv_str(ms, "sourceNode", "-"),
-	    ctl_inv_str(ms, "targetNode", "-"));
+	xasprintf(&route, "%s -> %s", ctl_json_text(ms, "sourceNode", "-"),
+	    ctl_json_text(ms, "targetNode", "-"));
 	ctl_inv_sub_field("Nodes:", route);
 	free(route);
 }
@@ -471,13 +397,13 @@ ctl_inv_vm_describe(yajl_val vm, char **cause)
 	char	*text;
 	int	 ok;
 
-	ctl_inv_field("Name:", ctl_inv_str(vm, "metadata.name",
+	ctl_inv_field("Name:", ctl_json_text(vm, "metadata.name",
 	    CTL_INV_UNKNOWN));
-	ctl_inv_field("UID:", ctl_inv_str(vm, "metadata.uid",
+	ctl_inv_field("UID:", ctl_json_text(vm, "metadata.uid",
 	    CTL_INV_UNKNOWN));
-	ctl_inv_field("Node:", ctl_inv_str(vm, "status.nodeName",
+	ctl_inv_field("Node:", ctl_json_text(vm, "status.nodeName",
 	    CTL_INV_UNKNOWN));
-	ctl_inv_field("Phase:", ctl_inv_str(vm, "status.phase",
+	ctl_inv_field("Phase:", ctl_json_text(vm, "status.phase",
 	    CTL_INV_UNKNOWN));
 	text = ctl_inv_vm_memory(vm, CTL_INV_UNKNOWN);
 	ctl_inv_field("Memory:", text);

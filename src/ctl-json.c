@@ -4,6 +4,7 @@
  * and strings are cleaned of control characters before they are printed.
  */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,15 @@ ctl_json_string(yajl_val v, const char *path)
 	return (s->u.string);
 }
 
+/* The non-empty string at PATH under V, cleaned for printing, else DEF. */
+const char *
+ctl_json_text(yajl_val v, const char *path, const char *def)
+{
+	const char	*s = ctl_json_string(v, path);
+
+	return (s != NULL && *s != '\0' ? s : def);
+}
+
 /* The number at PATH under V into *OUT; -1 if there is none. */
 int
 ctl_json_number(yajl_val v, const char *path, double *out)
@@ -122,6 +132,21 @@ ctl_json_number(yajl_val v, const char *path, double *out)
 		*out = (double)YAJL_GET_INTEGER(n);
 	else
 		return (-1);
+	return (0);
+}
+
+/* The whole number >= 0 at PATH under V into *OUT; -1 if there is none. */
+int
+ctl_json_count(yajl_val v, const char *path, uint64_t *out)
+{
+	double	d;
+
+	if (ctl_json_number(v, path, &d) != 0)
+		return (-1);
+	/* Written this way round so that NaN fails too. */
+	if (!(d >= 0 && d <= CTL_JSON_COUNT_MAX) || d != (double)(uint64_t)d)
+		return (-1);
+	*out = (uint64_t)d;
 	return (0);
 }
 

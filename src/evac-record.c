@@ -15,6 +15,7 @@
 
 #include "ferry/evac.h"
 #include "ferry/evac-priv.h"
+#include "ferry/json.h"
 #include "ferry/mig-fsm.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
@@ -308,61 +309,6 @@ evac_record_message(const struct evac_record *rec,
 	return (s);
 }
 
-/* Add string S (or null). */
-static void
-evac_record_str(yajl_gen g, const char *s)
-{
-	if (s == NULL)
-		yajl_gen_null(g);
-	else
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-/* Add "KEY": S. */
-static void
-evac_record_kv_str(yajl_gen g, const char *key, const char *s)
-{
-	evac_record_str(g, key);
-	evac_record_str(g, s);
-}
-
-/* Add "KEY": N. */
-static void
-evac_record_kv_int(yajl_gen g, const char *key, uint64_t n)
-{
-	evac_record_str(g, key);
-	yajl_gen_integer(g, (long long)n);
-}
-
-/* Add "KEY": RFC 3339 time of wall MS, or null when 0. */
-static void
-evac_record_kv_time(yajl_gen g, const char *key, uint64_t ms)
-{
-	char	buf[40];
-
-	evac_record_str(g, key);
-	if (ms == 0) {
-		yajl_gen_null(g);
-		return;
-	}
-	util_rfc3339(ms, buf, sizeof buf);
-	evac_record_str(g, buf);
-}
-
-/* Take the generator's buffer as a new string and free G. */
-static char *
-evac_record_finish(yajl_gen g)
-{
-	const unsigned char	*buf;
-	size_t			 len;
-	char			*s;
-
-	yajl_gen_get_buf(g, &buf, &len);
-	s = xstrndup((const char *)buf, len);
-	yajl_gen_free(g);
-	return (s);
-}
-
 /* Add REC as an API object to G. */
 static void
 evac_record_gen(yajl_gen g, const struct evac_record *rec)
@@ -373,48 +319,46 @@ evac_record_gen(yajl_gen g, const struct evac_record *rec)
 
 	evac_record_count(rec, &c);
 	yajl_gen_map_open(g);
-	evac_record_kv_str(g, "apiVersion", "ferry.io/v1");
-	evac_record_kv_str(g, "kind", "Evacuation");
+	json_kv_str(g, "apiVersion", "ferry.io/v1");
+	json_kv_str(g, "kind", "Evacuation");
 
-	evac_record_str(g, "metadata");
+	json_str(g, "metadata");
 	yajl_gen_map_open(g);
-	evac_record_kv_str(g, "name", rec->id);
-	evac_record_kv_time(g, "creationTimestamp", rec->created);
+	json_kv_str(g, "name", rec->id);
+	json_kv_time(g, "creationTimestamp", rec->created);
 	yajl_gen_map_close(g);
 
-	evac_record_str(g, "spec");
+	json_str(g, "spec");
 	yajl_gen_map_open(g);
-	evac_record_kv_str(g, "node", rec->node);
-	evac_record_kv_str(g, "requestedBy", rec->by != NULL ? rec->by : "");
+	json_kv_str(g, "node", rec->node);
+	json_kv_str(g, "requestedBy", rec->by != NULL ? rec->by : "");
 	yajl_gen_map_close(g);
 
-	evac_record_str(g, "status");
+	json_str(g, "status");
 	yajl_gen_map_open(g);
-	evac_record_kv_str(g, "phase", evac_phase_name(rec->phase));
-	evac_record_kv_str(g, "reason", evac_reason_name(rec->reason));
-	evac_record_kv_str(g, "message", rec->message != NULL ?
-	    rec->message : "");
-	evac_record_kv_int(g, "total", c.total);
-	evac_record_kv_int(g, "done", c.done);
-	evac_record_kv_int(g, "succeeded", c.succeeded);
-	evac_record_kv_int(g, "failed", c.failed);
-	evac_record_kv_int(g, "createdMs", rec->created);
-	evac_record_kv_int(g, "endedMs", rec->ended);
-	evac_record_kv_time(g, "endTimestamp", rec->ended);
-	evac_record_str(g, "vms");
+	json_kv_str(g, "phase", evac_phase_name(rec->phase));
+	json_kv_str(g, "reason", evac_reason_name(rec->reason));
+	json_kv_str(g, "message", rec->message != NULL ? rec->message : "");
+	json_kv_int(g, "total", c.total);
+	json_kv_int(g, "done", c.done);
+	json_kv_int(g, "succeeded", c.succeeded);
+	json_kv_int(g, "failed", c.failed);
+	json_kv_int(g, "createdMs", rec->created);
+	json_kv_int(g, "endedMs", rec->ended);
+	json_kv_time(g, "endTimestamp", rec->ended);
+	json_str(g, "vms");
 	yajl_gen_array_open(g);
 	for (i = 0; i < rec->nvms; i++) {
 		v = &rec->vms[i];
 		yajl_gen_map_open(g);
-		evac_record_kv_str(g, "vm", v->vm);
-		evac_record_kv_str(g, "migration", v->migration);
-		evac_record_kv_str(g, "phase", v->phase);
-		evac_record_kv_str(g, "reason", v->reason != NULL ?
-		    v->reason : "");
-		evac_record_str(g, "reasons");
+		json_kv_str(g, "vm", v->vm);
+		json_kv_str(g, "migration", v->migration);
+		json_kv_str(g, "phase", v->phase);
+		json_kv_str(g, "reason", v->reason != NULL ? v->reason : "");
+		json_str(g, "reasons");
 		yajl_gen_array_open(g);
 		for (j = 0; j < v->nreasons; j++)
-			evac_record_str(g, v->reasons[j]);
+			json_str(g, v->reasons[j]);
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
 	}
@@ -431,7 +375,7 @@ evac_record_encode(const struct evac_record *rec)
 	yajl_gen	g = yajl_gen_alloc(NULL);
 
 	evac_record_gen(g, rec);
-	return (evac_record_finish(g));
+	return (json_finish(g));
 }
 
 /* Every evacuation of RECS as a list object. */
@@ -442,15 +386,15 @@ evac_record_list(const struct evac_record *recs, size_t n)
 	size_t		i;
 
 	yajl_gen_map_open(g);
-	evac_record_kv_str(g, "apiVersion", "ferry.io/v1");
-	evac_record_kv_str(g, "kind", "EvacuationList");
-	evac_record_str(g, "items");
+	json_kv_str(g, "apiVersion", "ferry.io/v1");
+	json_kv_str(g, "kind", "EvacuationList");
+	json_str(g, "items");
 	yajl_gen_array_open(g);
 	for (i = 0; i < n; i++)
 		evac_record_gen(g, &recs[i]);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	return (evac_record_finish(g));
+	return (json_finish(g));
 }
 
 /* A node's drain state; EVACUATION NULL when none runs. */
@@ -461,13 +405,12 @@ evac_record_node(const char *node, int cordoned, const char *taint,
 	yajl_gen	g = yajl_gen_alloc(NULL);
 
 	yajl_gen_map_open(g);
-	evac_record_kv_str(g, "node", node);
-	evac_record_str(g, "cordoned");
-	yajl_gen_bool(g, cordoned);
-	evac_record_kv_str(g, "taint", taint != NULL ? taint : "");
-	evac_record_kv_str(g, "evacuation", evacuation);
+	json_kv_str(g, "node", node);
+	json_kv_bool(g, "cordoned", cordoned);
+	json_kv_str(g, "taint", taint != NULL ? taint : "");
+	json_kv_str(g, "evacuation", evacuation);
 	yajl_gen_map_close(g);
-	return (evac_record_finish(g));
+	return (json_finish(g));
 }
 
 /*
@@ -513,13 +456,13 @@ evac_record_request_error(const char *id, const char *error,
 
 	yajl_gen_map_open(g);
 	clean = id != NULL ? evac_record_sanitize(id) : NULL;
-	evac_record_kv_str(g, "id", clean);
+	json_kv_str(g, "id", clean);
 	free(clean);
 	clean = evac_record_sanitize(error != NULL ? error : "");
-	evac_record_kv_str(g, "error", clean);
+	json_kv_str(g, "error", clean);
 	free(clean);
-	evac_record_kv_time(g, "time", now_ms);
-	evac_record_str(g, "fields");
+	json_kv_time(g, "time", now_ms);
+	json_str(g, "fields");
 	yajl_gen_array_open(g);
 	for (i = 0; kv != NULL && i < nkv; i++) {
 		if (kv[i] == NULL) {
@@ -527,22 +470,12 @@ evac_record_request_error(const char *id, const char *error,
 			continue;
 		}
 		clean = evac_record_sanitize(kv[i]);
-		evac_record_str(g, clean);
+		json_str(g, clean);
 		free(clean);
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	return (evac_record_finish(g));
-}
-
-/* Look up A.B.C (B and C may be NULL) in V with TYPE, or NULL. */
-static yajl_val
-evac_record_get(yajl_val v, yajl_type type, const char *a, const char *b,
-    const char *c)
-{
-	const char	*path[4] = { a, b, c, NULL };
-
-	return (yajl_tree_get(v, path, type));
+	return (json_finish(g));
 }
 
 /* A required string at A.B (B may be NULL) of V; NULL with a cause. */
@@ -550,7 +483,7 @@ static const char *
 evac_record_need_str(yajl_val v, const char *a, const char *b,
     char **cause)
 {
-	yajl_val	s = evac_record_get(v, yajl_t_string, a, b, NULL);
+	yajl_val	s = json_get(v, yajl_t_string, a, b, NULL);
 
 	if (s == NULL || YAJL_GET_STRING(s) == NULL) {
 		xasprintf(cause, "field '%s%s%s' is missing or not a string",
@@ -565,8 +498,7 @@ static int
 evac_record_need_ms(yajl_val v, const char *key, uint64_t *out,
     char **cause)
 {
-	yajl_val	n = evac_record_get(v, yajl_t_number, "status", key,
-			    NULL);
+	yajl_val	n = json_get(v, yajl_t_number, "status", key, NULL);
 
 	if (n == NULL || !YAJL_IS_INTEGER(n) || YAJL_GET_INTEGER(n) < 0) {
 		xasprintf(cause, "field 'status.%s' is missing or not a "
@@ -581,7 +513,7 @@ evac_record_need_ms(yajl_val v, const char *key, uint64_t *out,
 static int
 evac_record_opt_str(yajl_val t, const char *key, char **out)
 {
-	yajl_val	s = evac_record_get(t, yajl_t_any, key, NULL, NULL);
+	yajl_val	s = json_get(t, yajl_t_any, key, NULL, NULL);
 
 	*out = NULL;
 	if (s == NULL || YAJL_IS_NULL(s))
@@ -600,18 +532,18 @@ evac_record_decode_vm(yajl_val t, size_t i, struct evac_vm *v,
 	yajl_val	 s, arr;
 	size_t		 j;
 
-	s = evac_record_get(t, yajl_t_string, "vm", NULL, NULL);
+	s = json_get(t, yajl_t_string, "vm", NULL, NULL);
 	if (s == NULL || !util_name_valid(YAJL_GET_STRING(s)))
 		goto bad;
 	v->vm = xstrdup(YAJL_GET_STRING(s));
 	if (evac_record_opt_str(t, "migration", &v->migration) != 0 ||
 	    evac_record_opt_str(t, "phase", &v->phase) != 0)
 		goto bad;
-	s = evac_record_get(t, yajl_t_string, "reason", NULL, NULL);
+	s = json_get(t, yajl_t_string, "reason", NULL, NULL);
 	if (s == NULL)
 		goto bad;
 	v->reason = xstrdup(YAJL_GET_STRING(s));
-	arr = evac_record_get(t, yajl_t_array, "reasons", NULL, NULL);
+	arr = json_get(t, yajl_t_array, "reasons", NULL, NULL);
 	if (arr == NULL)
 		goto bad;
 	v->reasons = xcalloc(YAJL_GET_ARRAY(arr)->len + 1,
@@ -695,7 +627,7 @@ evac_record_decode(const char *json, struct evac_record *rec, char **cause)
 	    evac_record_need_ms(v, "endedMs", &rec->ended, cause) != 0)
 		goto out;
 
-	arr = evac_record_get(v, yajl_t_array, "status", "vms", NULL);
+	arr = json_get(v, yajl_t_array, "status", "vms", NULL);
 	if (arr == NULL) {
 		*cause = xstrdup("field 'status.vms' is missing or not an "
 		    "array");

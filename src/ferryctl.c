@@ -5,15 +5,12 @@
  * ctl-inv.c nodes and VMs, ctl-evac.c drains and evacuations.
  */
 
-#include <sys/ioctl.h>
-
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -25,6 +22,7 @@
 #include "ferry/ctl-inv.h"
 #include "ferry/ctl-json.h"
 #include "ferry/ctl-mig.h"
+#include "ferry/ctl-util.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
@@ -320,51 +318,12 @@ ctl_kind_find(const char *name, int *singular)
 	return (NULL);
 }
 
-/* SIGINT while waiting: stop waiting at the next chance. */
-static void
-ctl_signal_handler(int sig)
-{
-	ctl_api_interrupt();
-}
-
-/* Sleep MS milliseconds, or less if a signal arrives. */
-static void
-ctl_sleep_ms(unsigned ms)
-{
-	struct timespec	ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Width of the terminal on stdout, 80 if unknown. */
-static size_t
-ctl_tty_width(void)
-{
-	struct winsize	ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-		return (ws.ws_col);
-	return (80);
-}
-
-/* Erase the progress line of W from the terminal. */
-static void
-ctl_wait_clear(struct ctl_wait *w)
-{
-	if (!w->tty || w->line_len == 0)
-		return;
-	printf("\r%*s\r", (int)w->line_len, "");
-	fflush(stdout);
-	w->line_len = 0;
-}
-
 /* Redraw the one-line progress bar of W for M. */
 static void
 ctl_wait_draw(struct ctl_wait *w, const struct ctl_mig *m)
 {
 	char	line[512], bar[64], text[128], eta[32];
-	size_t	cols = ctl_tty_width(), width, fill, len;
+	size_t	cols = ctl_util_tty_width(), width, fill;
 	int	pct;
 
 	if (!m->has_progress) {
@@ -386,14 +345,7 @@ ctl_wait_draw(struct ctl_wait *w, const struct ctl_mig *m)
 		snprintf(line, sizeof line, "%-10s %3d%% [%s]  %s", m->phase,
 		    pct, bar, text);
 	}
-	len = strlen(line);
-	if (len >= cols)	/* a wrapped line cannot be redrawn with \r */
-		line[len = cols - 1] = '\0';
-	printf("\r%s", line);
-	if (w->line_len > len)
-		printf("%*s", (int)(w->line_len - len), "");
-	fflush(stdout);
-	w->line_len = len;
+	ctl_util_line_draw(&w->line_len, line);
 }
 
 /* Print the phases M went through since the last call (plain mode). */
@@ -452,7 +404,7 @@ ctl_wait_done(struct ctl_wait *w, const struct ctl_mig *m)
 	double		secs;
 	const char	*what;
 
-	ctl_wait_clear(w);
+	ctl_util_line_clear(&w->line_len);
 	if (m->kind == CTL_MIG_SUCCEEDED) {
 		if (ctl_mig_time_parse(m->created, &created) == 0 &&
 		    ctl_mig_time_parse(m->ended, &ended) == 0 &&
@@ -478,7 +430,7 @@ ctl_wait(struct ctl *ctl, const char *name)
 {
 	struct ctl_wait		 w;
 	struct ctl_mig		 m;
-	struct sigaction	 sa, old;
+	struct sigaction	 old;
 	yajl_val		 tree = NULL;
 	char			*path = NULL, *cause = NULL;
 	uint64_t		 last_ok;
@@ -491,15 +443,11 @@ ctl_wait(struct ctl *ctl, const char *name)
 	w.started = last_ok = util_now_ms();
 	xasprintf(&path, "/v1/migrations/%s", name);
 
-	/* No SA_RESTART: Ctrl-C cuts the sleep short. */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = ctl_signal_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	ctl_util_sigint_start(&old);
 
 	for (;;) {
 		if (ctl_api_interrupted()) {
-			ctl_wait_clear(&w);
+			ctl_util_line_clear(&w.line_len);
 			fprintf(stderr,
 			    "ferryctl: stopped waiting; migration '%s' goes on (stop it with 'ferryctl abort %s')\n",
 			    name, name);
@@ -517,7 +465,7 @@ ctl_wait(struct ctl *ctl, const char *name)
 			/* Ride out a restarting ferryd or a network blip. */
 			if ((status == 0 || status >= 500) &&
 			    util_now_ms() - last_ok < CTL_RETRY_MS) {
-				ctl_sleep_ms(CTL_POLL_MS);
+				ctl_util_sleep_ms(CTL_POLL_MS);
 				continue;
 			}
 			goto out;
@@ -530,12 +478,12 @@ ctl_wait(struct ctl *ctl, const char *name)
 			retval = ctl_wait_done(&w, &m);
 			goto out;
 		}
-		ctl_sleep_ms(CTL_POLL_MS);
+		ctl_util_sleep_ms(CTL_POLL_MS);
 	}
 out:
-	sigaction(SIGINT, &old, NULL);
+	ctl_util_sigint_stop(&old);
 	if (cause != NULL) {
-		ctl_wait_clear(&w);
+		ctl_util_line_clear(&w.line_len);
 		fprintf(stderr, "ferryctl: %s\n", cause);
 	}
 	yajl_tree_free(tree);

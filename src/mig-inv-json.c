@@ -11,56 +11,9 @@
 #include <yajl/yajl_gen.h>
 
 #include "ferry/config.h"
+#include "ferry/json.h"
 #include "ferry/mig-priv.h"
 #include "ferry/xmalloc.h"
-
-/* Add string S, or null. */
-static void
-inv_str(yajl_gen g, const char *s)
-{
-	if (s == NULL)
-		yajl_gen_null(g);
-	else
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-/* Add "KEY": S. */
-static void
-inv_kv(yajl_gen g, const char *key, const char *s)
-{
-	inv_str(g, key);
-	inv_str(g, s);
-}
-
-/* Add "KEY": N. */
-static void
-inv_kv_int(yajl_gen g, const char *key, long long n)
-{
-	inv_str(g, key);
-	yajl_gen_integer(g, n);
-}
-
-/* Add "KEY": true|false. */
-static void
-inv_kv_bool(yajl_gen g, const char *key, int b)
-{
-	inv_str(g, key);
-	yajl_gen_bool(g, b);
-}
-
-/* Take G's buffer as a string and free G. */
-static char *
-inv_finish(yajl_gen g)
-{
-	const unsigned char	*buf;
-	size_t			 len;
-	char			*s;
-
-	yajl_gen_get_buf(g, &buf, &len);
-	s = xstrndup((const char *)buf, len);
-	yajl_gen_free(g);
-	return (s);
-}
 
 /* One node object. */
 static void
@@ -70,54 +23,61 @@ inv_node(yajl_gen g, struct mig_mgr *mgr, struct mig_node *n,
 	size_t	i;
 
 	yajl_gen_map_open(g);
-	inv_kv(g, "apiVersion", "ferry.io/v1");
-	inv_kv(g, "kind", "Node");
-	inv_str(g, "metadata");
+	json_kv_str(g, "apiVersion", "ferry.io/v1");
+	json_kv_str(g, "kind", "Node");
+	json_str(g, "metadata");
 	yajl_gen_map_open(g);
-	inv_kv(g, "name", n->name);
-	inv_str(g, "labels");
+	json_kv_str(g, "name", n->name);
+	json_str(g, "labels");
 	yajl_gen_map_open(g);
 	for (i = 0; i < n->nlabels; i++)
-		inv_kv(g, n->labels[i].key, n->labels[i].value);
+		json_kv_str(g, n->labels[i].key, n->labels[i].value);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 
-	inv_str(g, "spec");
+	json_str(g, "spec");
 	yajl_gen_map_open(g);
-	inv_kv_bool(g, "unschedulable", !n->cfg->schedulable);
-	inv_str(g, "taints");
+	json_kv_bool(g, "unschedulable", !n->cfg->schedulable || n->cordoned);
+	json_str(g, "taints");
 	yajl_gen_array_open(g);
+	if (n->cordoned) {
+		/* Drained: the evacuation taint (evac.h). */
+		yajl_gen_map_open(g);
+		json_kv_str(g, "key", mgr->cfg->evacuation_taint);
+		json_kv_str(g, "effect", "NoSchedule");
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_array_close(g);
-	inv_kv_bool(g, "cpuManager", n->cfg->cpu_manager);
-	inv_str(g, "networks");
+	json_kv_bool(g, "cpuManager", n->cfg->cpu_manager);
+	json_str(g, "networks");
 	yajl_gen_array_open(g);
 	for (i = 0; i < n->cfg->networks.n; i++)
-		inv_str(g, n->cfg->networks.v[i]);
+		json_str(g, n->cfg->networks.v[i]);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 
-	inv_str(g, "status");
+	json_str(g, "status");
 	yajl_gen_map_open(g);
-	inv_kv_bool(g, "ready", n->up);
-	inv_kv(g, "hostModel", n->have_caps ? n->caps.host_model : NULL);
-	inv_str(g, "capacity");
+	json_kv_bool(g, "ready", n->up);
+	json_kv_str(g, "hostModel", n->have_caps ? n->caps.host_model : NULL);
+	json_str(g, "capacity");
 	yajl_gen_map_open(g);
-	inv_kv_int(g, "memoryKiB", (long long)n->memory_kib);
-	inv_kv_int(g, "cpus", n->cpus);
+	json_kv_int(g, "memoryKiB", n->memory_kib);
+	json_kv_int(g, "cpus", n->cpus);
 	yajl_gen_map_close(g);
-	inv_str(g, "free");
+	json_str(g, "free");
 	yajl_gen_map_open(g);
-	inv_kv_int(g, "memoryKiB", (long long)n->free_kib);
+	json_kv_int(g, "memoryKiB", n->free_kib);
 	yajl_gen_map_close(g);
-	inv_str(g, "allocated");
+	json_str(g, "allocated");
 	yajl_gen_map_open(g);
-	inv_kv_int(g, "vcpus", r->vcpus_used);
-	inv_kv_int(g, "vms", (long long)n->nvms);
+	json_kv_int(g, "vcpus", r->vcpus_used);
+	json_kv_int(g, "vms", n->nvms);
 	yajl_gen_map_close(g);
-	inv_str(g, "inbound");
+	json_str(g, "inbound");
 	yajl_gen_map_open(g);
-	inv_kv_int(g, "migrations", r->inbound);
-	inv_kv_int(g, "memoryKiB", (long long)r->inbound_kib);
+	json_kv_int(g, "migrations", r->inbound);
+	json_kv_int(g, "memoryKiB", r->inbound_kib);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	(void)mgr;
@@ -139,22 +99,22 @@ mig_mgr_nodes_json(struct mig_mgr *mgr, const char *name)
 	mig_cluster_build(mgr, NULL, &c);
 	if (name == NULL) {
 		yajl_gen_map_open(g);
-		inv_kv(g, "apiVersion", "ferry.io/v1");
-		inv_kv(g, "kind", "NodeList");
-		inv_str(g, "items");
+		json_kv_str(g, "apiVersion", "ferry.io/v1");
+		json_kv_str(g, "kind", "NodeList");
+		json_str(g, "items");
 		yajl_gen_array_open(g);
 		for (i = 0; i < mgr->nnodes; i++)
 			inv_node(g, mgr, &mgr->nodes[i], &c.nodes[i]);
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
-		s = inv_finish(g);
+		s = json_finish(g);
 		g = NULL;
 	} else {
 		for (i = 0; i < mgr->nnodes; i++) {
 			if (strcmp(mgr->nodes[i].name, name) != 0)
 				continue;
 			inv_node(g, mgr, &mgr->nodes[i], &c.nodes[i]);
-			s = inv_finish(g);
+			s = json_finish(g);
 			g = NULL;
 			break;
 		}
@@ -205,10 +165,10 @@ inv_labels(yajl_gen g, const char *key, const struct vm_label *l, size_t n)
 {
 	size_t	i;
 
-	inv_str(g, key);
+	json_str(g, key);
 	yajl_gen_map_open(g);
 	for (i = 0; i < n; i++)
-		inv_kv(g, l[i].key, l[i].value);
+		json_kv_str(g, l[i].key, l[i].value);
 	yajl_gen_map_close(g);
 }
 
@@ -225,44 +185,44 @@ inv_vm_spec(yajl_gen g, const struct vm_info *vi)
 	size_t			 i;
 	const struct vm_disk	*d;
 
-	inv_kv_int(g, "memoryKiB", (long long)vi->memory_kib);
-	inv_kv_int(g, "vcpus", vi->vcpus);
-	inv_str(g, "cpu");
+	json_kv_int(g, "memoryKiB", vi->memory_kib);
+	json_kv_int(g, "vcpus", vi->vcpus);
+	json_str(g, "cpu");
 	yajl_gen_map_open(g);
-	inv_kv(g, "mode", vm_cpu_mode_name(vi->cpu_mode));
-	inv_kv(g, "model", vi->cpu_model);
-	inv_kv_bool(g, "pinned", vi->cpu_pinned);
+	json_kv_str(g, "mode", vm_cpu_mode_name(vi->cpu_mode));
+	json_kv_str(g, "model", vi->cpu_model);
+	json_kv_bool(g, "pinned", vi->cpu_pinned);
 	yajl_gen_map_close(g);
-	inv_str(g, "disks");
+	json_str(g, "disks");
 	yajl_gen_array_open(g);
 	for (i = 0; i < vi->ndisks; i++) {
 		d = &vi->disks[i];
 		yajl_gen_map_open(g);
-		inv_kv(g, "target", d->target);
-		inv_kv(g, "device", vm_disk_device_name(d->device));
-		inv_kv(g, "source", d->path != NULL ? d->path :
+		json_kv_str(g, "target", d->target);
+		json_kv_str(g, "device", vm_disk_device_name(d->device));
+		json_kv_str(g, "source", d->path != NULL ? d->path :
 		    d->volume != NULL ? d->volume : d->name);
 		if (d->pool != NULL)
-			inv_kv(g, "pool", d->pool);
+			json_kv_str(g, "pool", d->pool);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	inv_str(g, "interfaces");
+	json_str(g, "interfaces");
 	yajl_gen_array_open(g);
 	for (i = 0; i < vi->nifaces; i++) {
 		yajl_gen_map_open(g);
-		inv_kv(g, "type", vi->ifaces[i].type);
-		inv_kv(g, "source", vi->ifaces[i].source);
-		inv_kv(g, "mac", vi->ifaces[i].mac);
+		json_kv_str(g, "type", vi->ifaces[i].type);
+		json_kv_str(g, "source", vi->ifaces[i].source);
+		json_kv_str(g, "mac", vi->ifaces[i].mac);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	inv_str(g, "hostDevices");
+	json_str(g, "hostDevices");
 	yajl_gen_array_open(g);
 	for (i = 0; i < vi->nhostdevs; i++) {
 		yajl_gen_map_open(g);
-		inv_kv(g, "type", hostdev_kinds[vi->hostdevs[i].kind]);
-		inv_kv(g, "device", vi->hostdevs[i].desc);
+		json_kv_str(g, "type", hostdev_kinds[vi->hostdevs[i].kind]);
+		json_kv_str(g, "device", vi->hostdevs[i].desc);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -278,27 +238,41 @@ inv_vm(yajl_gen g, struct mig_mgr *mgr, const struct mig_cluster *c,
 {
 	struct rules_reasons	 why = { 0 };
 	const struct mig	*m = inv_vm_migration(mgr, v->name);
+	const struct mig_record	*r;
 	size_t			 i;
 
+	/* Ours if active, else another replica's active one, else ours. */
+	if (m != NULL && mig_state_active(m->rec.state))
+		r = &m->rec;
+	else if ((r = mig_cluster_active(mgr, v->name)) == NULL && m != NULL)
+		r = &m->rec;
+
 	yajl_gen_map_open(g);
-	inv_kv(g, "apiVersion", "ferry.io/v1");
-	inv_kv(g, "kind", "VirtualMachineInstance");
-	inv_str(g, "metadata");
+	json_kv_str(g, "apiVersion", "ferry.io/v1");
+	json_kv_str(g, "kind", "VirtualMachineInstance");
+	json_str(g, "metadata");
 	yajl_gen_map_open(g);
-	inv_kv(g, "name", v->name);
-	inv_kv(g, "uid", v->info != NULL ? v->info->uuid : NULL);
+	json_kv_str(g, "name", v->name);
+	json_kv_str(g, "uid", v->info != NULL ? v->info->uuid : NULL);
 	yajl_gen_map_close(g);
 
-	inv_str(g, "spec");
+	json_str(g, "spec");
 	yajl_gen_map_open(g);
 	if (v->info != NULL)
 		inv_vm_spec(g, v->info);
 	yajl_gen_map_close(g);
 
-	inv_str(g, "status");
+	json_str(g, "status");
 	yajl_gen_map_open(g);
-	inv_kv(g, "nodeName", n->name);
-	inv_kv(g, "phase", inv_phase(v->state));
+	json_kv_str(g, "nodeName", n->name);
+	json_kv_str(g, "phase", inv_phase(v->state));
+	/* As KubeVirt prints a VM being moved. */
+	if (r != NULL && r->state == MIG_PENDING)
+		json_kv_str(g, "printableStatus", "Pending migration");
+	else if (r != NULL && mig_state_active(r->state))
+		json_kv_str(g, "printableStatus", "Migrating");
+	else
+		json_kv_str(g, "printableStatus", inv_phase(v->state));
 	if (v->info != NULL)
 		rules_migratable(&c->c, v->info, n->name, &why);
 	else {
@@ -308,35 +282,35 @@ inv_vm(yajl_gen g, struct mig_mgr *mgr, const struct mig_cluster *c,
 		    "%s", v->error);
 		why.n = 1;
 	}
-	inv_kv_bool(g, "migratable", why.n == 0);
-	inv_str(g, "reasons");
+	json_kv_bool(g, "migratable", why.n == 0);
+	json_str(g, "reasons");
 	yajl_gen_array_open(g);
 	for (i = 0; i < why.n; i++) {
 		yajl_gen_map_open(g);
-		inv_kv(g, "code", why.v[i].code);
-		inv_kv(g, "message", why.v[i].message);
+		json_kv_str(g, "code", why.v[i].code);
+		json_kv_str(g, "message", why.v[i].message);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	inv_str(g, "conditions");
+	json_str(g, "conditions");
 	yajl_gen_array_open(g);
 	yajl_gen_map_open(g);
-	inv_kv(g, "type", "LiveMigratable");
-	inv_kv(g, "status", why.n == 0 ? "True" : "False");
-	inv_kv(g, "reason", why.n > 0 ? why.v[0].code : "");
-	inv_kv(g, "message", why.n > 0 ? why.v[0].message : "");
+	json_kv_str(g, "type", "LiveMigratable");
+	json_kv_str(g, "status", why.n == 0 ? "True" : "False");
+	json_kv_str(g, "reason", why.n > 0 ? why.v[0].code : "");
+	json_kv_str(g, "message", why.n > 0 ? why.v[0].message : "");
 	yajl_gen_map_close(g);
 	yajl_gen_array_close(g);
-	inv_str(g, "migrationState");
-	if (m == NULL)
+	json_str(g, "migrationState");
+	if (r == NULL)
 		yajl_gen_null(g);
 	else {
 		yajl_gen_map_open(g);
-		inv_kv(g, "migrationUID", m->rec.uid);
-		inv_kv(g, "migrationName", m->rec.name);
-		inv_kv(g, "phase", mig_state_name(m->rec.state));
-		inv_kv(g, "sourceNode", m->rec.source);
-		inv_kv(g, "targetNode", m->rec.target);
+		json_kv_str(g, "migrationUID", r->uid);
+		json_kv_str(g, "migrationName", r->name);
+		json_kv_str(g, "phase", mig_state_name(r->state));
+		json_kv_str(g, "sourceNode", r->source);
+		json_kv_str(g, "targetNode", r->target);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_map_close(g);
@@ -391,7 +365,7 @@ mig_mgr_vms_json(struct mig_mgr *mgr, const char *name)
 	if (name != NULL) {
 		if ((v = inv_vm_find(mgr, name, &n)) != NULL) {
 			inv_vm(g, mgr, &c, n, v);
-			s = inv_finish(g);
+			s = json_finish(g);
 			g = NULL;
 		}
 		goto out;
@@ -405,9 +379,9 @@ mig_mgr_vms_json(struct mig_mgr *mgr, const char *name)
 	}
 	qsort(names, nnames, sizeof *names, inv_name_cmp);
 	yajl_gen_map_open(g);
-	inv_kv(g, "apiVersion", "ferry.io/v1");
-	inv_kv(g, "kind", "VirtualMachineInstanceList");
-	inv_str(g, "items");
+	json_kv_str(g, "apiVersion", "ferry.io/v1");
+	json_kv_str(g, "kind", "VirtualMachineInstanceList");
+	json_str(g, "items");
 	yajl_gen_array_open(g);
 	for (i = 0; i < nnames; i++) {
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
@@ -417,7 +391,7 @@ mig_mgr_vms_json(struct mig_mgr *mgr, const char *name)
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	s = inv_finish(g);
+	s = json_finish(g);
 	g = NULL;
 out:
 	if (g != NULL)

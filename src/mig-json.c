@@ -11,65 +11,11 @@
 #include <yajl/yajl_tree.h>
 
 #include "ferry/evac.h"
+#include "ferry/json.h"
 #include "ferry/mig.h"
 #include "ferry/mig-json.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
-
-/* Add string S (or null). */
-static void
-mig_json_str(yajl_gen g, const char *s)
-{
-	if (s == NULL)
-		yajl_gen_null(g);
-	else
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-/* Add "KEY": S. */
-static void
-mig_json_kv_str(yajl_gen g, const char *key, const char *s)
-{
-	mig_json_str(g, key);
-	mig_json_str(g, s);
-}
-
-/* Add "KEY": N. */
-static void
-mig_json_kv_int(yajl_gen g, const char *key, uint64_t n)
-{
-	mig_json_str(g, key);
-	yajl_gen_integer(g, (long long)n);
-}
-
-/* Add "KEY": RFC 3339 time of wall MS, or null when 0. */
-static void
-mig_json_kv_time(yajl_gen g, const char *key, uint64_t ms)
-{
-	char	buf[40];
-
-	mig_json_str(g, key);
-	if (ms == 0) {
-		yajl_gen_null(g);
-		return;
-	}
-	util_rfc3339(ms, buf, sizeof buf);
-	mig_json_str(g, buf);
-}
-
-/* Take the generator's buffer as a new string and free G. */
-static char *
-mig_json_finish(yajl_gen g)
-{
-	const unsigned char	*buf;
-	size_t			 len;
-	char			*s;
-
-	yajl_gen_get_buf(g, &buf, &len);
-	s = xstrndup((const char *)buf, len);
-	yajl_gen_free(g);
-	return (s);
-}
 
 /*
  * Encode REC.  Times are RFC 3339 for people plus raw ms ("...Ms") so the
@@ -83,76 +29,65 @@ mig_json_encode(const struct mig_record *rec)
 	unsigned int		 i;
 
 	yajl_gen_map_open(g);
-	mig_json_kv_str(g, "apiVersion", "ferry.io/v1");
-	mig_json_kv_str(g, "kind", "VirtualMachineInstanceMigration");
+	json_kv_str(g, "apiVersion", "ferry.io/v1");
+	json_kv_str(g, "kind", "VirtualMachineInstanceMigration");
 
-	mig_json_str(g, "metadata");
+	json_str(g, "metadata");
 	yajl_gen_map_open(g);
-	mig_json_kv_str(g, "name", rec->name);
-	mig_json_kv_str(g, "uid", rec->uid);
-	mig_json_kv_time(g, "creationTimestamp", rec->created);
+	json_kv_str(g, "name", rec->name);
+	json_kv_str(g, "uid", rec->uid);
+	json_kv_time(g, "creationTimestamp", rec->created);
 	yajl_gen_map_close(g);
 
-	mig_json_str(g, "spec");
+	json_str(g, "spec");
 	yajl_gen_map_open(g);
-	mig_json_kv_str(g, "vmiName", rec->vm);
-	mig_json_kv_str(g, "targetNode", rec->target);
+	json_kv_str(g, "vmiName", rec->vm);
+	json_kv_str(g, "targetNode", rec->target);
 	yajl_gen_map_close(g);
 
-	mig_json_str(g, "status");
+	json_str(g, "status");
 	yajl_gen_map_open(g);
-	mig_json_kv_str(g, "phase", mig_state_name(rec->state));
-	mig_json_kv_str(g, "reason", mig_reason_name(rec->reason));
-	mig_json_kv_str(g, "message", rec->message != NULL ? rec->message : "");
-	mig_json_kv_str(g, "sourceNode", rec->source);
-	mig_json_kv_str(g, "targetNode", rec->target);
-	mig_json_kv_str(g, "trigger", rec->trigger);
-	mig_json_kv_str(g, "evacuation", rec->evacuation);
-	mig_json_str(g, "abortRequested");
-	yajl_gen_bool(g, rec->abort_requested);
-	mig_json_kv_time(g, "startTimestamp", rec->started);
-	mig_json_kv_time(g, "endTimestamp", rec->ended);
-	mig_json_kv_int(g, "createdMs", rec->created);
-	mig_json_kv_int(g, "startedMs", rec->started);
-	mig_json_kv_int(g, "endedMs", rec->ended);
+	json_kv_str(g, "phase", mig_state_name(rec->state));
+	json_kv_str(g, "reason", mig_reason_name(rec->reason));
+	json_kv_str(g, "message", rec->message != NULL ? rec->message : "");
+	json_kv_str(g, "sourceNode", rec->source);
+	json_kv_str(g, "targetNode", rec->target);
+	json_kv_str(g, "trigger", rec->trigger);
+	json_kv_str(g, "evacuation", rec->evacuation);
+	json_kv_bool(g, "abortRequested", rec->abort_requested);
+	json_kv_time(g, "startTimestamp", rec->started);
+	json_kv_time(g, "endTimestamp", rec->ended);
+	json_kv_int(g, "createdMs", rec->created);
+	json_kv_int(g, "startedMs", rec->started);
+	json_kv_int(g, "endedMs", rec->ended);
 
-	mig_json_str(g, "progress");
+	json_str(g, "progress");
 	yajl_gen_map_open(g);
-	mig_json_kv_int(g, "dataTotal", st->data_total);
-	mig_json_kv_int(g, "dataProcessed", st->data_processed);
-	mig_json_kv_int(g, "dataRemaining", st->data_remaining);
-	mig_json_kv_int(g, "memoryBps", st->memory_bps);
-	mig_json_kv_int(g, "dirtyRate", st->dirty_rate);
-	mig_json_kv_int(g, "iteration", st->iteration);
-	mig_json_kv_int(g, "elapsedMs", st->elapsed_ms);
-	mig_json_kv_int(g, "downtimeMs", st->downtime_ms);
+	json_kv_int(g, "dataTotal", st->data_total);
+	json_kv_int(g, "dataProcessed", st->data_processed);
+	json_kv_int(g, "dataRemaining", st->data_remaining);
+	json_kv_int(g, "memoryBps", st->memory_bps);
+	json_kv_int(g, "dirtyRate", st->dirty_rate);
+	json_kv_int(g, "iteration", st->iteration);
+	json_kv_int(g, "elapsedMs", st->elapsed_ms);
+	json_kv_int(g, "downtimeMs", st->downtime_ms);
 	yajl_gen_map_close(g);
 
-	mig_json_str(g, "phaseTransitions");
+	json_str(g, "phaseTransitions");
 	yajl_gen_array_open(g);
 	for (i = 0; i < rec->ntransitions; i++) {
 		yajl_gen_map_open(g);
-		mig_json_kv_str(g, "phase",
+		json_kv_str(g, "phase",
 		    mig_state_name(rec->transitions[i].state));
-		mig_json_kv_time(g, "time", rec->transitions[i].time);
-		mig_json_kv_int(g, "timeMs", rec->transitions[i].time);
+		json_kv_time(g, "time", rec->transitions[i].time);
+		json_kv_int(g, "timeMs", rec->transitions[i].time);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 
 	yajl_gen_map_close(g);
-	return (mig_json_finish(g));
-}
-
-/* Look up PATH (NULL-terminated) in V with TYPE, or NULL. */
-static yajl_val
-mig_json_get(yajl_val v, yajl_type type, const char *a, const char *b,
-    const char *c)
-{
-	const char	*path[4] = { a, b, c, NULL };
-
-	return (yajl_tree_get(v, path, type));
+	return (json_finish(g));
 }
 
 /* Copy a required string at A.B into *OUT; -1 with cause if missing. */
@@ -160,7 +95,7 @@ static int
 mig_json_need_str(yajl_val v, const char *a, const char *b, char **out,
     char **cause)
 {
-	yajl_val	s = mig_json_get(v, yajl_t_string, a, b, NULL);
+	yajl_val	s = json_get(v, yajl_t_string, a, b, NULL);
 
 	if (s == NULL || YAJL_GET_STRING(s) == NULL) {
 		xasprintf(cause, "field '%s.%s' is missing or not a string",
@@ -175,7 +110,7 @@ mig_json_need_str(yajl_val v, const char *a, const char *b, char **out,
 static uint64_t
 mig_json_int(yajl_val v, const char *a, const char *b, const char *c)
 {
-	yajl_val	n = mig_json_get(v, yajl_t_number, a, b, c);
+	yajl_val	n = json_get(v, yajl_t_number, a, b, c);
 
 	if (n == NULL || !YAJL_IS_INTEGER(n) || YAJL_GET_INTEGER(n) < 0)
 		return (0);
@@ -211,23 +146,23 @@ mig_json_decode(const char *json, struct mig_record *rec, char **cause)
 	    cause) != 0)
 		goto out;
 
-	s = mig_json_get(v, yajl_t_string, "status", "phase", NULL);
+	s = json_get(v, yajl_t_string, "status", "phase", NULL);
 	if (s == NULL || mig_state_parse(YAJL_GET_STRING(s), &rec->state) != 0) {
 		*cause = xstrdup("field 'status.phase' is missing or unknown");
 		goto out;
 	}
-	s = mig_json_get(v, yajl_t_string, "status", "reason", NULL);
+	s = json_get(v, yajl_t_string, "status", "reason", NULL);
 	if (s == NULL ||
 	    mig_reason_parse(YAJL_GET_STRING(s), &rec->reason) != 0) {
 		*cause = xstrdup("field 'status.reason' is missing or unknown");
 		goto out;
 	}
-	s = mig_json_get(v, yajl_t_string, "status", "message", NULL);
+	s = json_get(v, yajl_t_string, "status", "message", NULL);
 	if (s != NULL && YAJL_GET_STRING(s)[0] != '\0')
 		rec->message = xstrdup(YAJL_GET_STRING(s));
-	s = mig_json_get(v, yajl_t_true, "status", "abortRequested", NULL);
+	s = json_get(v, yajl_t_true, "status", "abortRequested", NULL);
 	rec->abort_requested = (s != NULL);
-	s = mig_json_get(v, yajl_t_string, "status", "evacuation", NULL);
+	s = json_get(v, yajl_t_string, "status", "evacuation", NULL);
 	if (s != NULL && !evac_record_id_valid(YAJL_GET_STRING(s))) {
 		*cause = xstrdup("field 'status.evacuation' is not an "
 		    "evacuation id");
@@ -256,14 +191,14 @@ mig_json_decode(const char *json, struct mig_record *rec, char **cause)
 	rec->stats.downtime_ms = mig_json_int(v, "status", "progress",
 	    "downtimeMs");
 
-	arr = mig_json_get(v, yajl_t_array, "status", "phaseTransitions",
+	arr = json_get(v, yajl_t_array, "status", "phaseTransitions",
 	    NULL);
 	for (i = 0; arr != NULL && i < YAJL_GET_ARRAY(arr)->len &&
 	    rec->ntransitions < MIG_MAX_TRANSITIONS; i++) {
 		yajl_val		 t = YAJL_GET_ARRAY(arr)->values[i];
 		struct mig_transition	*tr;
 
-		s = mig_json_get(t, yajl_t_string, "phase", NULL, NULL);
+		s = json_get(t, yajl_t_string, "phase", NULL, NULL);
 		tr = &rec->transitions[rec->ntransitions];
 		if (s == NULL ||
 		    mig_state_parse(YAJL_GET_STRING(s), &tr->state) != 0) {
@@ -315,7 +250,7 @@ mig_json_migrate_body(const char *body, size_t len, char **target,
 			goto out;
 		}
 	}
-	t = mig_json_get(v, yajl_t_any, "targetNode", NULL, NULL);
+	t = json_get(v, yajl_t_any, "targetNode", NULL, NULL);
 	if (t == NULL || YAJL_IS_NULL(t)) {
 		rc = 0;		/* no target: ferry picks one */
 		goto out;
@@ -340,12 +275,12 @@ mig_json_error(const char *error, const char *const *reasons, size_t n)
 	size_t		i;
 
 	yajl_gen_map_open(g);
-	mig_json_kv_str(g, "error", error);
-	mig_json_str(g, "reasons");
+	json_kv_str(g, "error", error);
+	json_str(g, "reasons");
 	yajl_gen_array_open(g);
 	for (i = 0; i < n; i++)
-		mig_json_str(g, reasons[i]);
+		json_str(g, reasons[i]);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	return (mig_json_finish(g));
+	return (json_finish(g));
 }

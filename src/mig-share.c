@@ -52,6 +52,18 @@ static const char mig_abort_poll_lua[] =
     "end "
     "return out";
 
+/* For each VM in ARGV[2..]: VM, JSON of its active migration, if any. */
+static const char mig_active_lua[] =
+    "local out = {} "
+    "for i = 2, #ARGV do "
+    "local n = redis.call('GET', ARGV[1] .. 'vm:' .. ARGV[i] .. ':active') "
+    "if n then "
+    "local j = redis.call('HGET', ARGV[1] .. 'mig:' .. n, 'json') "
+    "if j then out[#out + 1] = ARGV[i]; out[#out + 1] = j end "
+    "end "
+    "end "
+    "return out";
+
 /* Set the abort flag unless the record ended: 1 set, 0 ended, -1 gone. */
 static const char mig_abort_set_lua[] =
     "local p = redis.call('HGET', KEYS[1], 'phase') "
@@ -502,6 +514,93 @@ mig_poll_free(void *arg)
 	free(p);
 }
 
+/* Forget the cluster's active migrations. */
+static void
+mig_active_clear(struct mig_mgr *mgr)
+{
+	size_t	i;
+
+	for (i = 0; i < mgr->ncluster_active; i++)
+		mig_record_clear(&mgr->cluster_active[i]);
+	free(mgr->cluster_active);
+	mgr->cluster_active = NULL;
+	mgr->ncluster_active = 0;
+}
+
+/* Every replica's active migrations were read. */
+static void
+mig_active_done(const struct redisReply *r, const char *err, void *arg)
+{
+	struct mig_mgr		*mgr = arg;
+	struct mig_record	 rec;
+	const char		*json;
+	char			*cause = NULL;
+	size_t			 i;
+
+	mgr->active_polling = 0;
+	if (err != NULL)
+		return;
+	mig_active_clear(mgr);
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		if ((json = mig_reply_str(r, i + 1)) == NULL)
+			continue;
+		if (mig_json_decode(json, &rec, &cause) != 0) {
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		mgr->cluster_active = xreallocarray(mgr->cluster_active,
+		    mgr->ncluster_active + 1, sizeof *mgr->cluster_active);
+		mgr->cluster_active[mgr->ncluster_active++] = rec;
+	}
+}
+
+/* Read every replica's active migration of the VMs the inventory knows. */
+static void
+mig_active_poll(struct mig_mgr *mgr)
+{
+	const char	**argv;
+	char		 *prefix;
+	size_t		  n = 0, i, k;
+
+	if (mgr->active_polling)
+		return;
+	for (i = 0; i < mgr->nnodes; i++)
+		n += mgr->nodes[i].nvms;
+	argv = xcalloc(n + 4, sizeof *argv);
+	xasprintf(&prefix, "%s", store_prefix(mgr->store));
+	argv[0] = "EVAL";
+	argv[1] = mig_active_lua;
+	argv[2] = "0";
+	argv[3] = prefix;
+	n = 4;
+	for (i = 0; i < mgr->nnodes; i++) {
+		for (k = 0; k < mgr->nodes[i].nvms; k++) {
+			if (mgr->nodes[i].vms[k].state == HV_DOM_RUNNING ||
+			    mgr->nodes[i].vms[k].state == HV_DOM_PAUSED)
+				argv[n++] = mgr->nodes[i].vms[k].name;
+		}
+	}
+	mgr->active_polling = 1;
+	store_command(mgr->store, (int)n, argv, NULL, mig_active_done, mgr,
+	    NULL);
+	free(prefix);
+	free(argv);
+}
+
+/* Migration of VM active on any replica, as last read, or NULL. */
+const struct mig_record *
+mig_cluster_active(struct mig_mgr *mgr, const char *vm)
+{
+	size_t	i;
+
+	for (i = 0; i < mgr->ncluster_active; i++) {
+		if (strcmp(mgr->cluster_active[i].vm, vm) == 0)
+			return (&mgr->cluster_active[i]);
+	}
+	return (NULL);
+}
+
 /* Every MIG_SHARE_MS: write what waits, read abort flags. */
 static void
 mig_share_timer(evutil_socket_t fd, short events, void *arg)
@@ -515,6 +614,7 @@ mig_share_timer(evutil_socket_t fd, short events, void *arg)
 
 	if (!store_is_up(mgr->store))
 		return;
+	mig_active_poll(mgr);
 	TAILQ_FOREACH(m, &mgr->migs, entry) {
 		if (m->disowned)
 			continue;
@@ -572,6 +672,7 @@ mig_share_stop(struct mig_mgr *mgr)
 	}
 	while (!TAILQ_EMPTY(&mgr->takes))
 		mig_take_free(TAILQ_FIRST(&mgr->takes));
+	mig_active_clear(mgr);
 }
 
 /* Use Q for work; start the share timer. */

@@ -140,6 +140,9 @@ struct mig_mgr {
 	struct queue		*queue;		/* the work queue */
 	struct event		*share_timer;	/* flush records, read aborts */
 	int			 polling;	/* an abort poll is out */
+	int			 active_polling; /* a cluster-active read is out */
+	struct mig_record	*cluster_active; /* every replica's active ones */
+	size_t			 ncluster_active;
 	struct mig_take_list	 takes;		/* entries being taken over */
 };
 
@@ -151,6 +154,7 @@ void		 mig_persist(struct mig *);
 void		 mig_adopt(struct mig *);
 int		 mig_abort_local(struct mig *, enum mig_reason, int, char **);
 void		 mig_share_start(struct mig_mgr *);
+const struct mig_record *mig_cluster_active(struct mig_mgr *, const char *);
 void		 mig_share_stop(struct mig_mgr *);
 void		 mig_log(struct mig *, enum log_level, enum mig_state,
 		     const char *);

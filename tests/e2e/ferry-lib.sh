@@ -42,7 +42,7 @@ ferry_conf() {
 ferry_free_port() {
 	local p
 	while :; do
-		p=$((30000 + RANDOM % 20000))
+		p=$((10000 + RANDOM % 20000))   # below the ephemeral range (32768-)
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
@@ -55,7 +55,7 @@ ferryd_start() {
 	    fail "ferryd did not answer on $FERRY_SERVER (log: $FERRYD_LOG)"
 	wait_for 20 curl -fs "$FERRY_SERVER/v1/migrations" -o /dev/null ||
 	    fail "ferryd did not load migrations"
-	wait_for 30 bash -c "curl -fs '$FERRY_SERVER/healthz' | jq -e '[.nodes[]] | all(. == \"up\")' >/dev/null" ||
+	wait_for 30 bash -c "curl -fs '$FERRY_SERVER/healthz' | jq -en 'input | [.nodes[]] | all(. == \"up\")' >/dev/null" ||
 	    fail "ferryd did not connect to every node: $(curl -s "$FERRY_SERVER/healthz")"
 }
 
@@ -90,9 +90,9 @@ mig_field() { curl -fs "$FERRY_SERVER/v1/migrations/$1" | jq -r "$2"; }
 wait_phase() {
 	local name=$1 phase=$2 timeout=${3:-120}
 	if [ "$phase" = final ]; then
-		wait_for "$timeout" bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$name' | jq -e '.status.phase | test(\"succeeded|aborted|failed\")' >/dev/null"
+		wait_for "$timeout" bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$name' | jq -en 'input | .status.phase | test(\"succeeded|aborted|failed\")' >/dev/null"
 	else
-		wait_for "$timeout" bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$name' | jq -e '.status.phase == \"$phase\"' >/dev/null"
+		wait_for "$timeout" bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$name' | jq -en 'input | .status.phase == \"$phase\"' >/dev/null"
 	fi
 }
 

@@ -47,7 +47,7 @@ replica_start() {
 	} > "$FERRY_TMP/$r.conf"
 	"$FERRY_BIN/ferryd" -c "$FERRY_TMP/$r.conf" 2>> "$(replica_log "$r")" &
 	REPLICA_PID[$r]=$!
-	wait_for 30 bash -c "curl -fs '$(replica_srv "$r")/healthz' | jq -e '[.nodes[]] | all(. == \"up\")' >/dev/null" ||
+	wait_for 30 bash -c "curl -fs '$(replica_srv "$r")/healthz' | jq -en 'input | [.nodes[]] | all(. == \"up\")' >/dev/null" ||
 	    fail "replica $r did not come up (log: $(replica_log "$r"))"
 }
 
@@ -96,7 +96,7 @@ replica_wait_phase() {
 	else
 		test=".status.phase == \"$phase\""
 	fi
-	wait_for "$timeout" bash -c "curl -fs '$(replica_srv "$r")/v1/migrations/$name' | jq -e '$test' >/dev/null"
+	wait_for "$timeout" bash -c "curl -fs '$(replica_srv "$r")/v1/migrations/$name' | jq -en 'input | $test' >/dev/null"
 }
 
 # Owner and epoch of migration NAME's record.

@@ -43,7 +43,7 @@ wait_for 30 bash -c "[ \$(grep -c '^HB' '$FERRY_LAB/shared/e2e-idle.serial') -gt
 # One structured log line per transition, with the fields operators grep for.
 n=$(grep '"msg":"migration transition"' "$FERRYD_LOG" | jq -r "select(.migration == \"$name\") | .to" | tr '\n' ,)
 [ "$n" = "scheduling,copying,completing,succeeded," ] || fail "transition log lines: $n"
-grep '"msg":"migration transition"' "$FERRYD_LOG" | jq -e "select(.migration == \"$name\" and .to == \"succeeded\") | .vm == \"e2e-idle\" and .source == \"node-a\" and .target == \"node-b\" and (.uid | length) == 36" >/dev/null ||
+grep '"msg":"migration transition"' "$FERRYD_LOG" | jq -en "[inputs | select(.migration == \"$name\" and .to == \"succeeded\")] | length == 1 and (.[0] | .vm == \"e2e-idle\" and .source == \"node-a\" and .target == \"node-b\" and (.uid | length) == 36)" >/dev/null ||
     fail "transition line lacks fields"
 
 echo "# records survive a restart of ferryd"
@@ -57,14 +57,14 @@ echo "# bad requests are refused with reasons"
 [ "$(api_migrate e2e-idle '{"targetNode":"node-z"}')" = 400 ] || fail "unknown node not 400"
 [ "$(api_migrate e2e-nope '{"targetNode":"node-a"}')" = 404 ] || fail "unknown VM not 404"
 [ "$(api_migrate e2e-idle '{"targetNode":"node-b"}')" = 409 ] || fail "migrate to current node not 409"
-jq -e '.error | length > 0' "$FERRY_TMP/body" >/dev/null || fail "409 without error"
+jq -en 'input | .error | length > 0' "$FERRY_TMP/body" >/dev/null || fail "409 without error"
 
 echo "# (b) abort mid-migration, bandwidth capped at 5 MiB/s (reloaded by SIGHUP)"
 ferryd_reload job_stats_interval=250 bandwidth_per_migration=5
 [ "$(api_migrate e2e-busy '{"targetNode":"node-b"}')" = 201 ] || fail "migrate e2e-busy refused: $(cat "$FERRY_TMP/body")"
 name=$(jq -r .metadata.name "$FERRY_TMP/body")
 wait_phase "$name" copying 30 || fail "$name never reached copying"
-wait_for 30 bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$name' | jq -e '.status.progress.dataProcessed > 0' >/dev/null" ||
+wait_for 30 bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$name' | jq -en 'input | .status.progress.dataProcessed > 0' >/dev/null" ||
     fail "no progress sampled"
 
 echo "# (e) a second migrate of the same VM while one runs -> 409"

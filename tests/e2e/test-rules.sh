@@ -60,30 +60,30 @@ vm() { curl -fs "$FERRY_SERVER/v1/vms/$1"; }
 
 echo "# nodes carry the seed's CPU label families"
 [ "$(curl -fs "$FERRY_SERVER/v1/nodes" | jq '.items | length')" = 3 ] || fail "not 3 nodes"
-curl -fs "$FERRY_SERVER/v1/nodes/node-c" | jq -e '.metadata.labels | (has("cpu-model.node.kubevirt.io/qemu64") and (keys | map(select(startswith("cpu-model-migration.node.kubevirt.io/"))) | length) == 1)' >/dev/null ||
+curl -fs "$FERRY_SERVER/v1/nodes/node-c" | jq -en 'input | .metadata.labels | (has("cpu-model.node.kubevirt.io/qemu64") and (keys | map(select(startswith("cpu-model-migration.node.kubevirt.io/"))) | length) == 1)' >/dev/null ||
     fail "node-c labels: $(curl -s "$FERRY_SERVER/v1/nodes/node-c" | jq -c .metadata.labels)"
 ctl get nodes | grep -Eq '^node-b +Ready +false' || fail "get nodes: $(ctl get nodes)"
 
 echo "# a VM with a CD-ROM is refused with its reason"
 [ "$(api_migrate r-cdrom '{"targetNode":"node-c"}')" = 422 ] || fail "cdrom: $(cat "$FERRY_TMP/body")"
-jq -e '.reasons | any(test("^CDROM: disk .hdc. is a CD-ROM"))' "$FERRY_TMP/body" >/dev/null || fail "cdrom reasons: $(cat "$FERRY_TMP/body")"
-vm r-cdrom | jq -e '.status.migratable == false and .status.conditions[0].reason == "CDROM"' >/dev/null || fail "vm r-cdrom: $(vm r-cdrom)"
+jq -en 'input | .reasons | any(test("^CDROM: disk .hdc. is a CD-ROM"))' "$FERRY_TMP/body" >/dev/null || fail "cdrom reasons: $(cat "$FERRY_TMP/body")"
+vm r-cdrom | jq -en 'input | .status.migratable == false and .status.conditions[0].reason == "CDROM"' >/dev/null || fail "vm r-cdrom: $(vm r-cdrom)"
 ctl get vms | grep -Eq '^r-cdrom +node-a +Running +false \(CDROM\)' || fail "get vms: $(ctl get vms)"
 ctl describe vm r-cdrom | grep -q 'CDROM: disk' || fail "describe: $(ctl describe vm r-cdrom)"
 
 echo "# a VM bound to its node by a node selector is refused"
 [ "$(api_migrate r-sel '{}')" = 422 ] || fail "selector: $(cat "$FERRY_TMP/body")"
-jq -e '.reasons | any(test("^NodeSelector: node selector kubernetes.io/hostname=node-a binds"))' "$FERRY_TMP/body" >/dev/null ||
+jq -en 'input | .reasons | any(test("^NodeSelector: node selector kubernetes.io/hostname=node-a binds"))' "$FERRY_TMP/body" >/dev/null ||
     fail "selector reasons: $(cat "$FERRY_TMP/body")"
 
 echo "# an explicit target lacking the VM's network is refused with that reason"
-vm r-net | jq -e '.status.migratable == true' >/dev/null || fail "r-net should be migratable (node-b has vlan100): $(vm r-net | jq -c .status)"
+vm r-net | jq -en 'input | .status.migratable == true' >/dev/null || fail "r-net should be migratable (node-b has vlan100): $(vm r-net | jq -c .status)"
 [ "$(api_migrate r-net '{"targetNode":"node-c"}')" = 409 ] || fail "network: $(cat "$FERRY_TMP/body")"
-jq -e '.reasons[0] | test("^Network: node .node-c. does not have network .vlan100.")' "$FERRY_TMP/body" >/dev/null ||
+jq -en 'input | .reasons[0] | test("^Network: node .node-c. does not have network .vlan100.")' "$FERRY_TMP/body" >/dev/null ||
     fail "network reason: $(cat "$FERRY_TMP/body")"
 
 echo "# a VM whose CPU model only its host supports is non-migratable"
-vm r-cpu | jq -e '.status.migratable == false and (.status.reasons[0].code == "CPUModel") and (.status.reasons[0].message | test("cpu-model-migration.node.kubevirt.io/Lab-A"))' >/dev/null ||
+vm r-cpu | jq -en 'input | .status.migratable == false and (.status.reasons[0].code == "CPUModel") and (.status.reasons[0].message | test("cpu-model-migration.node.kubevirt.io/Lab-A"))' >/dev/null ||
     fail "r-cpu: $(vm r-cpu | jq -c .status)"
 [ "$(api_migrate r-cpu '{"targetNode":"node-c"}')" = 422 ] || fail "r-cpu migrate: $(cat "$FERRY_TMP/body")"
 
@@ -93,6 +93,6 @@ name=$(echo "$out" | grep -o 'r-auto-[a-z0-9]\{5\}' | head -1)
 [ "$(mig_field "$name" .status.targetNode)/$(mig_field "$name" .status.phase)" = node-c/succeeded ] ||
     fail "r-auto: $(mig_field "$name" .status.targetNode)/$(mig_field "$name" .status.phase)"
 assert_runs_on r-auto node-c
-vm r-auto | jq -e --arg uid "$(mig_field "$name" .metadata.uid)" '.status.migrationState.migrationUID == $uid and .status.nodeName == "node-c"' >/dev/null ||
+vm r-auto | jq -en --arg uid "$(mig_field "$name" .metadata.uid)" 'input | .status.migrationState.migrationUID == $uid and .status.nodeName == "node-c"' >/dev/null ||
     fail "cross-reference: $(vm r-auto | jq -c .status)"
 echo "test-rules: every case passed"

@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 command -v jq >/dev/null || { echo "SKIP: jq is not installed (run contrib/deps.sh)"; exit 77; }
 wait_for() { local t=$1; shift; local end=$((SECONDS + t)); until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.1; done; }
-free_port() { local p; while :; do p=$((30000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }; done; }
+free_port() { local p; while :; do p=$((10000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }; done; }
 
 # Our own redis-server, so the test can stop and restart it.
 rport=$(free_port)
@@ -59,19 +59,19 @@ echo "# start; health with redis up and both nodes down"
 wait_for 10 curl -fs "$srv/healthz" -o /dev/null || fail "ferryd not healthy"
 h=$(curl -s "$srv/healthz")
 [ "$(echo "$h" | jq -r '.redis + "/" + .nodes["node-a"] + "/" + .nodes["node-b"]')" = up/down/down ] || fail "healthz: $h"
-head -1 "$log" | jq -e '.msg | test("ferryd .* starting \\(libevent")' >/dev/null || fail "versions not logged"
+head -1 "$log" | jq -en 'input | .msg | test("ferryd .* starting \\(libevent")' >/dev/null || fail "versions not logged"
 
 echo "# the API's refusals"
 code() { curl -s -o "$tmp/body" -w '%{http_code}' "$@"; }
 wait_for 5 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $srv/v1/migrations) = 200 ]" || fail "list not 200"
 [ "$(curl -s "$srv/v1/migrations" | jq '.items | length')" = 0 ] || fail "list not empty"
 [ "$(code -X POST -d '{"targetNode":' "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "bad JSON"
-jq -e '.reasons[0] | test("not valid JSON")' "$tmp/body" >/dev/null || fail "no reason: $(cat "$tmp/body")"
+jq -en 'input | .reasons[0] | test("not valid JSON")' "$tmp/body" >/dev/null || fail "no reason: $(cat "$tmp/body")"
 [ "$(code -X POST -d '{"targetNode":"node-b","x":1}' "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "unknown field"
 [ "$(code -X POST -d '{"targetNode":"node-z"}' "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "unknown node"
 [ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/bad%20name/migrate")" = 400 ] || fail "bad vm name"
 [ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/vm1/migrate")" = 503 ] || fail "unreachable nodes not 503"
-jq -e '.error | test("target node .node-b. is not connected")' "$tmp/body" >/dev/null || fail "503 reason: $(cat "$tmp/body")"
+jq -en 'input | .error | test("target node .node-b. is not connected")' "$tmp/body" >/dev/null || fail "503 reason: $(cat "$tmp/body")"
 head -c 70000 /dev/zero | tr '\0' 'x' > "$tmp/big"
 [ "$(code -X POST --data-binary @"$tmp/big" "$srv/v1/vms/vm1/migrate")" = 413 ] || fail "oversized body not refused"
 [ "$(code "$srv/v1/migrations/nope")" = 404 ] || fail "unknown migration"

@@ -1,0 +1,88 @@
+/*
+ * json.c: the few yajl calls every JSON encoder of ferryd makes, written
+ * once: strings that may be NULL, "key": value pairs, times as RFC 3339
+ * text, the generator's buffer as a string; and a yajl_tree lookup of a
+ * short path for the decoders.
+ */
+
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "ferry/json.h"
+#include "ferry/util.h"
+#include "ferry/xmalloc.h"
+
+/* Add string S, or null when S is NULL. */
+void
+json_str(yajl_gen g, const char *s)
+{
+	if (s == NULL)
+		yajl_gen_null(g);
+	else
+		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+/* Add "KEY": S (null when S is NULL). */
+void
+json_kv_str(yajl_gen g, const char *key, const char *s)
+{
+	json_str(g, key);
+	json_str(g, s);
+}
+
+/* Add "KEY": N. */
+void
+json_kv_int(yajl_gen g, const char *key, uint64_t n)
+{
+	json_str(g, key);
+	yajl_gen_integer(g, (long long)n);
+}
+
+/* Add "KEY": true or false. */
+void
+json_kv_bool(yajl_gen g, const char *key, int b)
+{
+	json_str(g, key);
+	yajl_gen_bool(g, b);
+}
+
+/* Add "KEY": RFC 3339 time of wall MS, or null when 0. */
+void
+json_kv_time(yajl_gen g, const char *key, uint64_t ms)
+{
+	char	buf[40];
+
+	json_str(g, key);
+	if (ms == 0) {
+		yajl_gen_null(g);
+		return;
+	}
+	util_rfc3339(ms, buf, sizeof buf);
+	json_str(g, buf);
+}
+
+/* Take the generator's buffer as a new string and free G. */
+char *
+json_finish(yajl_gen g)
+{
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*s;
+
+	yajl_gen_get_buf(g, &buf, &len);
+	s = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (s);
+}
+
+/* Look up A.B.C (B and C may be NULL) in V with TYPE, or NULL. */
+yajl_val
+json_get(yajl_val v, yajl_type type, const char *a, const char *b,
+    const char *c)
+{
+	const char	*path[4] = { a, b, c, NULL };
+
+	return (yajl_tree_get(v, path, type));
+}
