@@ -65,11 +65,13 @@ ferryd_usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: ferryd [-c FILE] [--check-config FILE] [--dump-config] "
-	    "[-V]\n"
+	    "[--man-config] [-V]\n"
 	    "  -c, --config FILE      configuration (default %s/ferryd.conf)\n"
 	    "  --check-config FILE    validate FILE and exit (0 if valid)\n"
 	    "  --dump-config          print the commented default "
 	    "configuration\n"
+	    "  --man-config           print the ferryd.conf(5) manual page "
+	    "(roff)\n"
 	    "  -V, --version          print the version\n", SYSCONFDIR);
 	exit(status);
 }
@@ -256,6 +258,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "dump-config", no_argument, NULL, 'D' },
+		{ "man-config", no_argument, NULL, 'M' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -278,6 +281,9 @@ main(int argc, char **argv)
 			ferryd_check_config(optarg);
 		case 'D':
 			config_write_default(stdout);
+			exit(0);
+		case 'M':
+			config_write_man(stdout);
 			exit(0);
 		case 'V':
 			printf("ferryd %s\n", PACKAGE_VERSION);

@@ -172,4 +172,10 @@ void	 config_keep_restart_options(struct config *, const struct config *);
  */
 void	 config_write_default(FILE *);
 
+/*
+ * Write the ferryd.conf(5) manual page to F: roff made from the same
+ * table (config-man.c).
+ */
+void	 config_write_man(FILE *);
+
 #endif
