@@ -140,6 +140,8 @@ struct hv_libvirt_call {
 	char			*uri;		/* migrate: migration URI or NULL */
 	uint64_t		 bandwidth;	/* migrate: MiB/s, 0 = unlimited */
 	virConnectPtr		 conn;		/* the job's own reference */
+	unsigned		 gen;		/* generation of conn */
+	int			 conn_dead;	/* failed on a dead connection */
 	hv_done_cb		 done_cb;	/* migrate, job_abort */
 	hv_stats_cb		 stats_cb;	/* job_stats */
 	hv_state_cb		 state_cb;	/* dom_state */
@@ -1011,6 +1013,16 @@ hv_libvirt_call_work(void *arg)
 	 */
 	if (__atomic_load_n(&call->expired, __ATOMIC_ACQUIRE))
 		goto out;
+	/*
+	 * Never talk on a connection keepalive has closed: libvirt 9.0 can
+	 * crash doing I/O on it while another thread closes it.
+	 */
+	if (virConnectIsAlive(call->conn) != 1) {
+		call->error = xstrdup("connection lost (keepalive or peer "
+		    "closed it)");
+		call->conn_dead = 1;
+		goto done;
+	}
 	switch (call->kind) {
 	case HV_LIBVIRT_LIST:
 		rc = hv_libvirt_call_list(call);
@@ -1063,8 +1075,12 @@ hv_libvirt_call_work(void *arg)
 	}
 
 out:
-	if (rc < 0)
+	if (rc < 0) {
 		call->error = hv_libvirt_error();
+		/* A dead connection may never call the close callback. */
+		call->conn_dead = (virConnectIsAlive(call->conn) == 0);
+	}
+done:
 	call->rc = rc;
 	if (dom != NULL)
 		virDomainFree(dom);
@@ -1082,6 +1098,23 @@ hv_libvirt_call_done(void *arg)
 	TAILQ_REMOVE(&node->running, call, entry);
 	if (call->deadline != NULL)
 		event_del(call->deadline);
+	/*
+	 * libvirt does not always call the close callback when keepalive
+	 * closes a connection a thread is waiting on (a migration call):
+	 * a call that failed on a dead connection of this generation says
+	 * it instead.
+	 */
+	if (call->conn_dead && !node->dead && node->state == HV_LIBVIRT_UP &&
+	    call->gen == node->gen) {
+		/* As the close callback would: handled from the loop. */
+		pthread_mutex_lock(&node->lost_lock);
+		if (call->gen > node->lost_gen) {
+			node->lost_gen = call->gen;
+			node->lost_reason = VIR_CONNECT_CLOSE_REASON_KEEPALIVE;
+		}
+		pthread_mutex_unlock(&node->lost_lock);
+		event_active(node->close_ev, EV_READ, 0);
+	}
 	if (!call->answered && !node->dead)
 		hv_libvirt_call_answer(call, call->rc, call->error);
 	else if (!node->dead)
@@ -1116,6 +1149,7 @@ hv_libvirt_call_start(struct hv_node *node, struct hv_libvirt_call *call)
 	}
 
 	call->conn = node->conn;
+	call->gen = node->gen;
 	call->virt_type = node->virt_type;
 	virConnectRef(call->conn);
 	if (call->kind != HV_LIBVIRT_MIGRATE && node->call_timeout > 0) {

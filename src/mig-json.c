@@ -71,6 +71,8 @@ mig_json_encode(const struct mig_record *rec)
 	json_kv_int(g, "iteration", st->iteration);
 	json_kv_int(g, "elapsedMs", st->elapsed_ms);
 	json_kv_int(g, "downtimeMs", st->downtime_ms);
+	json_kv_bool(g, "stalled", st->stalled_since != 0);
+	json_kv_int(g, "stalledSinceMs", st->stalled_since);
 	yajl_gen_map_close(g);
 
 	json_str(g, "phaseTransitions");
@@ -190,6 +192,8 @@ mig_json_decode(const char *json, struct mig_record *rec, char **cause)
 	    "elapsedMs");
 	rec->stats.downtime_ms = mig_json_int(v, "status", "progress",
 	    "downtimeMs");
+	rec->stats.stalled_since = mig_json_int(v, "status", "progress",
+	    "stalledSinceMs");
 
 	arr = json_get(v, yajl_t_array, "status", "phaseTransitions",
 	    NULL);

@@ -38,6 +38,7 @@
 #define MIG_LOAD_RETRY_MS	1000	/* reading past records failed */
 #define MIG_SLOT_TTL_MS		30000	/* a slot lives this long unrenewed */
 #define MIG_SLOT_RETRY_MS	1000	/* all slots taken: ask again */
+#define MIG_STALL_MS		5000	/* no data moved this long: stalled */
 
 static int	mig_fire(struct mig *, enum mig_event);
 static void	mig_conclude(struct mig *);
@@ -220,6 +221,8 @@ mig_persist(struct mig *m)
 static void
 mig_set_message(struct mig *m, const char *msg)
 {
+	if (msg == m->rec.message)
+		return;		/* the message itself: freeing it would lose it */
 	free(m->rec.message);
 	m->rec.message = msg != NULL ? xstrdup(msg) : NULL;
 }
@@ -474,6 +477,43 @@ mig_start_job(struct mig *m)
 	mig_tick_start(m);
 }
 
+/*
+ * Note whether M's job moves data: a stream that stops (a migration
+ * network outage) is shown as stalled on the record and logged once,
+ * and again when data moves again.  Stalling alone never stops a job:
+ * the progress timeout judges that.
+ */
+static void
+mig_stall_check(struct mig *m, uint64_t processed)
+{
+	struct mig_stats	*s = &m->rec.stats;
+	uint64_t		 now = util_now_ms(), stalled;
+
+	if (m->moved_ms == 0 || processed != s->data_processed) {
+		if (s->stalled_since != 0) {
+			stalled = util_wall_ms() - s->stalled_since;
+			s->stalled_since = 0;
+			log_fields(LOG_LEVEL_INFO, (struct log_field[]){
+			    LOG_STR("migration", m->rec.name),
+			    LOG_STR("vm", m->rec.vm),
+			    LOG_INT("stalled_ms", stalled),
+			    LOG_INT("data_processed", processed) }, 4,
+			    "migration progress resumed");
+		}
+		m->moved_ms = now;
+		return;
+	}
+	if (s->stalled_since == 0 && now - m->moved_ms >= MIG_STALL_MS) {
+		s->stalled_since = util_wall_ms() - (now - m->moved_ms);
+		log_fields(LOG_LEVEL_WARN, (struct log_field[]){
+		    LOG_STR("migration", m->rec.name),
+		    LOG_STR("vm", m->rec.vm),
+		    LOG_INT("stalled_ms", now - m->moved_ms),
+		    LOG_INT("data_processed", processed) }, 4,
+		    "migration stalled: no data moved");
+	}
+}
+
 /* Job stats arrived from the tick. */
 static void
 mig_stats_done(int rc, const struct hv_job_stats *st, const char *err,
@@ -505,6 +545,7 @@ mig_stats_done(int rc, const struct hv_job_stats *st, const char *err,
 	 */
 	if (st->data_total == 0)
 		return;
+	mig_stall_check(m, st->data_processed);
 	s->data_total = st->data_total;
 	s->data_processed = st->data_processed;
 	s->data_remaining = st->data_remaining;
@@ -617,7 +658,11 @@ mig_probe_done(int rc, const struct hv_job_stats *st, const char *err,
 	}
 	log_warn("migration '%s': cannot ask '%s' about the job: %s",
 	    m->rec.name, m->rec.source, err);
-	mig_probe_job(m);
+	/* Not at once: a dead connection fails every call instantly. */
+	if (mig_waited_too_long(m))
+		mig_give_up(m, m->rec.source);
+	else
+		mig_retry_in(m, MIG_RETRY_PROBE, MIG_RETRY_MS);
 }
 
 /*

@@ -113,6 +113,7 @@ struct mig {
 	uint64_t		 undecided_since; /* monotonic ms: answers unclear */
 	uint64_t		 src_down_since; /* monotonic ms: source lost */
 	uint64_t		 job_end_ms;	/* monotonic ms: the job ended */
+	uint64_t		 moved_ms;	/* monotonic ms: data last moved */
 	long long		 epoch;		/* of our ownership of the record */
 	char			*entry_id;	/* its work-queue entry, or NULL */
 	int			 writing;	/* a record write is out */

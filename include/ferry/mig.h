@@ -38,6 +38,7 @@ struct mig_stats {
 	uint64_t	 iteration;
 	uint64_t	 elapsed_ms;	/* job time elapsed */
 	uint64_t	 downtime_ms;	/* once completed */
+	uint64_t	 stalled_since;	/* wall ms no data has moved since, or 0 */
 };
 
 /* What the API shows and Redis keeps of a migration. */

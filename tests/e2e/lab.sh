@@ -9,12 +9,19 @@
 #
 # Two networks, both bridged in a switch namespace (ferry-sw), so that tests
 # can cut one without the other:
-#   mgmt 10.77.0.0/24 (br-mgmt; node iface mgmt0): libvirtd listens here (tcp,
-#        auth none); a source libvirtd reaches a destination on it (p2p).
-#   mig  10.78.0.0/24 (br-mig;  node iface mig0):  QEMU's migration stream
-#        (qemu.conf migration_address / migration_host).
+#   mgmt 10.77.0.0/24 (br-mgmt; node iface mgmt0): management. The root
+#        namespace has a port on it too (<prefix>-mgmt, 10.77.0.254), so ferryd
+#        can reach a node's libvirtd over TCP (FERRY_TCPURI_*) and lose it
+#        when the node's mgmt link is cut.
+#   mig  10.78.0.0/24 (br-mig;  node iface mig0):  the migration network: a
+#        source libvirtd reaches the destination's on it (p2p control
+#        connection, FERRY_MIGURI_*, keepalive 5 s x 5) and QEMU's stream
+#        goes over it (qemu.conf migration_address / migration_host), as
+#        with a dedicated migration network.
+# libvirtd listens on TCP (auth none) on both, inside its namespace only.
 # node-a is .1, node-b .2, node-c .3 on both. Nothing listens on TCP in the
-# root namespace: from there the nodes are reached through unix sockets.
+# root namespace; from there nodes are reached through unix sockets
+# (FERRY_URI_*) or TCP over mgmt (FERRY_TCPURI_*).
 #
 # Usage: lab.sh up [N] | down | env | conf [ini lines...] | status
 #        lab.sh guest NAME NODE [--memory MiB] [--dirty MiB] [--rate MiB/s] [--wait-up]
@@ -62,7 +69,10 @@ node_dir() { echo "$LAB/$1"; }
 node_uri() { echo "qemu+unix:///system?socket=$(node_dir "$1")/sock/libvirt-sock"; }
 node_mgmt_ip() { echo "10.77.0.$(node_num "$1")"; }
 node_mig_ip() { echo "10.78.0.$(node_num "$1")"; }
-node_miguri() { echo "qemu+tcp://$(node_mgmt_ip "$1")/system"; }
+node_miguri() { echo "qemu+tcp://$(node_mig_ip "$1")/system"; }
+node_tcpuri() { echo "qemu+tcp://$(node_mgmt_ip "$1")/system"; }
+HOST_IFC=$NS_PREFIX-mgmt	# the root namespace's port on br-mgmt
+HOST_MGMT_IP=10.77.0.254
 node_var() { echo "${1//-/_}"; }   # node-a -> node_a (shell variable suffix)
 
 vsh() { # vsh NODE virsh-args...: virsh against NODE's libvirtd
@@ -250,6 +260,14 @@ switch_up() {
 		fi
 		ip -n "$SWITCH_NS" link set "$br" up
 	done
+	# The root namespace's port on mgmt (deleted with the switch namespace).
+	if ! ip link show "$HOST_IFC" >/dev/null 2>&1; then
+		ip -n "$SWITCH_NS" link del h-mgmt 2>/dev/null || true
+		ip link add "$HOST_IFC" type veth peer name h-mgmt netns "$SWITCH_NS"
+	fi
+	ip -n "$SWITCH_NS" link set h-mgmt master br-mgmt up
+	ip addr replace "$HOST_MGMT_IP/24" dev "$HOST_IFC"
+	ip link set "$HOST_IFC" up
 }
 
 # node_net_up NODE: namespace + mgmt0/mig0 veths whose peers (a-mgmt, a-mig
@@ -308,7 +326,7 @@ write_node_conf() {
 		# written by tests/e2e/lab.sh for $node
 		listen_tls = 0
 		listen_tcp = 1
-		listen_addr = "$(node_mgmt_ip "$node")"
+		listen_addr = "0.0.0.0"
 		auth_tcp = "none"
 		auth_unix_ro = "none"
 		auth_unix_rw = "none"
@@ -547,6 +565,7 @@ cmd_env() {
 		v=$(node_var "$node")
 		printf "export FERRY_URI_%s='%s'\n" "$v" "$(node_uri "$node")"
 		printf "export FERRY_MIGURI_%s='%s'\n" "$v" "$(node_miguri "$node")"
+		printf "export FERRY_TCPURI_%s='%s'\n" "$v" "$(node_tcpuri "$node")"
 		printf "export FERRY_MIGADDR_%s='%s'\n" "$v" "$(node_mig_ip "$node")"
 	done
 }
