@@ -14,31 +14,9 @@
 set -euo pipefail
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/ferry-lib.sh"
+. "$top_srcdir/tests/e2e/outage-lib.sh"
 
-ferry_need_lab 3
-FERRY_GUESTS="out-a"
-bash "$LAB_SH" destroy out-a >/dev/null 2>&1 || true
-bash "$LAB_SH" guest out-a node-a --wait-up >/dev/null
-# On exit, whatever happened: every link back up, then ferry-lib's cleanup.
-outages_cleanup() {
-	local rc=$? n
-	for n in node-a node-b node-c; do
-		bash "$LAB_SH" heal "$n" mig >/dev/null 2>&1 || true
-		bash "$LAB_SH" heal "$n" mgmt >/dev/null 2>&1 || true
-	done
-	(exit $rc)
-	ferry_cleanup
-}
-trap outages_cleanup EXIT
-
-now_s() { date +%s; }
-processed() { mig_field "$1" .status.progress.dataProcessed; }
-# Wait until NAME is copying with more than MIB MiB processed.
-wait_copied() {
-	wait_for "${3:-60}" bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$1' | jq -en 'input | .status.phase == \"copying\" and .status.progress.dataProcessed > $2 * 1048576' >/dev/null"
-}
-# one line per transition of NAME in the log
-transitions() { grep '"msg":"migration transition"' "$FERRYD_LOG" | jq -r "select(.migration == \"$1\") | .to" | tr '\n' ,; }
+outage_setup node-a
 
 # 5 MiB/s: a 128 MiB guest copies for ~25 s.
 ferry_conf bandwidth_per_migration=5 job_stats_interval=250
