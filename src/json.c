@@ -5,6 +5,7 @@
  * short path for the decoders.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
@@ -14,14 +15,65 @@
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
-/* Add string S, or null when S is NULL. */
+/* Length of the valid UTF-8 sequence at S (N bytes left), or 0. */
+static size_t
+json_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t	len, i;
+
+	if (s[0] < 0x80)
+		return (1);
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return (0);
+	if (len > n)
+		return (0);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0);
+	}
+	return (len);
+}
+
+/*
+ * Add string S, or null when S is NULL.  Bytes that are not UTF-8 (a
+ * hypervisor's message could hold some) become '?': yajl would write them
+ * as they are and the document could not be read back.
+ */
 void
 json_str(yajl_gen g, const char *s)
 {
-	if (s == NULL)
+	const unsigned char	*u = (const unsigned char *)s;
+	unsigned char		*copy;
+	size_t			 n, i, k;
+
+	if (s == NULL) {
 		yajl_gen_null(g);
-	else
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+		return;
+	}
+	n = strlen(s);
+	for (i = 0; i < n; i += k) {
+		if ((k = json_utf8_len(u + i, n - i)) == 0)
+			break;
+	}
+	if (i >= n) {
+		yajl_gen_string(g, u, n);
+		return;
+	}
+	copy = (unsigned char *)xstrdup(s);
+	for (i = 0; i < n; i += k) {
+		if ((k = json_utf8_len(copy + i, n - i)) == 0) {
+			copy[i] = '?';
+			k = 1;
+		}
+	}
+	yajl_gen_string(g, copy, n);
+	free(copy);
 }
 
 /* Add "KEY": S (null when S is NULL). */

@@ -49,6 +49,29 @@ fill(struct mig_record *r)
 	r->ntransitions = 3;
 }
 
+/* A message that is not UTF-8 still gives a record that reads back. */
+static void
+mig_json_encode__bad_utf8__readable(void **state)
+{
+	struct mig_record	 a, b;
+	char			*json, *cause = NULL;
+
+	fill(&a);
+	free(a.message);
+	/* Stray bytes, a cut sequence, then a valid e-acute and a euro sign. */
+	a.message = xstrdup("\xff\xfe lost \xe2\x82 x \xc3\xa9 \xe2\x82\xac");
+	a.stats.stalled_since = 1795000005000ULL;
+	json = mig_json_encode(&a);
+	if (mig_json_decode(json, &b, &cause) != 0)
+		fail_msg("decode: %s\n%s", cause, json);
+	assert_string_equal(b.message, "?? lost ?? x \xc3\xa9 \xe2\x82\xac");
+	assert_int_equal(b.stats.stalled_since, a.stats.stalled_since);
+	assert_non_null(strstr(json, "\"stalled\":true"));
+	free(json);
+	mig_record_clear(&a);
+	mig_record_clear(&b);
+}
+
 /* Encode then decode gives back every field. */
 static void
 mig_json_decode__encoded_record__round_trips(void **state)
@@ -224,6 +247,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mig_json_decode__encoded_record__round_trips),
 		cmocka_unit_test(mig_json_encode__record__kubevirt_shape),
+		cmocka_unit_test(mig_json_encode__bad_utf8__readable),
 		cmocka_unit_test(mig_json_decode__bad_input__refused),
 		cmocka_unit_test(
 		    mig_json_migrate_body__cases__parsed_or_refused),
