@@ -11,6 +11,7 @@
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ferry/api.h"
 #include "ferry/api-priv.h"
@@ -38,6 +39,8 @@ struct api {
 	struct evac_mgr		*evac;	/* drains and evacuations */
 	struct store		*store;	/* for health */
 	struct api_calls	 calls;	/* requests awaiting an answer */
+	char			*token;	/* bearer token, or NULL: no auth */
+	int			 open_health; /* /healthz without the token */
 };
 
 /* Send BODY (JSON) with STATUS. */
@@ -54,6 +57,7 @@ api_reply(struct evhttp_request *req, int status, const char *body)
 	case 202: reason = "Accepted"; break;
 	case 400: reason = "Bad Request"; break;
 	case 404: reason = "Not Found"; break;
+	case 401: reason = "Unauthorized"; break;
 	case 405: reason = "Method Not Allowed"; break;
 	case 409: reason = "Conflict"; break;
 	case 422: reason = "Unprocessable Entity"; break;
@@ -253,6 +257,33 @@ api_healthz(struct api *api, struct evhttp_request *req)
 	evbuffer_free(out);
 }
 
+/* Do A and B hold the same string?  Time depends on A's length only. */
+static int
+api_secret_equal(const char *a, const char *b)
+{
+	size_t		 na = strlen(a), nb = strlen(b), i;
+	unsigned char	 diff = (na != nb);
+
+	for (i = 0; i < na; i++)
+		diff |= (unsigned char)(a[i] ^ b[i < nb ? i : 0]);
+	return (nb > 0 && diff == 0);
+}
+
+/* Does REQ carry the bearer token (or need none)? */
+static int
+api_authorized(struct api *api, struct evhttp_request *req)
+{
+	const char	*h;
+
+	if (api->token == NULL)
+		return (1);
+	h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return (0);
+	return (api_secret_equal(api->token, h + 7));
+}
+
 /* Split PATH on '/' into at most API_MAX_PARTS parts; -1 if too many. */
 static int
 api_split(char *path, char **parts, int *n)
@@ -292,6 +323,15 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	log_debug("api: %s %s", get ? "GET" : post ? "POST" : "other", uri);
+	if (!api_authorized(api, req) && !(api->open_health && n == 1 &&
+	    strcmp(parts[0], "healthz") == 0)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer realm=\"ferry\"");
+		api_error(req, 401, "missing or wrong bearer token", NULL);
+		log_warn("api: %s %s refused: no valid bearer token",
+		    get ? "GET" : post ? "POST" : "other", uri);
+		goto out;
+	}
 
 	if (api->evac != NULL && api_evac_route(api->evac, req, parts, n,
 	    evhttp_uri_get_query(u)))
@@ -361,6 +401,15 @@ error:
 	return (NULL);
 }
 
+/* Require TOKEN (NULL: none) from clients; OPEN_HEALTH leaves /healthz open. */
+void
+api_set_token(struct api *api, const char *token, int open_health)
+{
+	free(api->token);
+	api->token = token != NULL ? xstrdup(token) : NULL;
+	api->open_health = open_health;
+}
+
 /* Stop the API server. */
 void
 api_free(struct api *api)
@@ -376,5 +425,6 @@ api_free(struct api *api)
 	}
 	if (api->http != NULL)
 		evhttp_free(api->http);
+	free(api->token);
 	free(api);
 }

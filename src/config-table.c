@@ -82,6 +82,25 @@ const struct config_option config_table[] = {
 	  .offset = offsetof(struct config, listen_port)
 	},
 	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "api_token_file",
+	  .type = CONFIG_STRING,
+	  .flags = CONFIG_RELOAD,
+	  .default_str = "",
+	  .help = "File holding the bearer token API clients must send "
+	      "(Authorization: Bearer TOKEN); empty means no authentication, "
+	      "fit only for a loopback listen_address.  Read again on SIGHUP.",
+	  .offset = offsetof(struct config, api_token_file)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
+	  .name = "api_open_health",
+	  .type = CONFIG_BOOL,
+	  .flags = CONFIG_RELOAD,
+	  .default_num = 1,
+	  .help = "Whether /healthz answers without the token (for load "
+	      "balancers and probes).",
+	  .offset = offsetof(struct config, api_open_health)
+	},
+	{ .section = CONFIG_SECTION_FERRYD,
 	  .name = "workers",
 	  .type = CONFIG_INT,
 	  .min = 1,

@@ -28,6 +28,7 @@
 /* A connection to one ferryd. */
 struct ctl_api {
 	char		*server;	/* base URL without a trailing '/' */
+	char		*auth;		/* "Authorization: Bearer ..." or NULL */
 	CURL		*curl;		/* easy handle, reused across calls */
 };
 
@@ -67,12 +68,23 @@ error:
 	return (NULL);
 }
 
+/* Send TOKEN as a bearer token with every request (NULL: none). */
+void
+ctl_api_set_token(struct ctl_api *api, const char *token)
+{
+	free(api->auth);
+	api->auth = NULL;
+	if (token != NULL && *token != '\0')
+		xasprintf(&api->auth, "Authorization: Bearer %s", token);
+}
+
 /* Free API and close its connections. */
 void
 ctl_api_free(struct ctl_api *api)
 {
 	if (api == NULL)
 		return;
+	free(api->auth);
 	if (api->curl != NULL) {
 		curl_easy_cleanup(api->curl);
 		curl_global_cleanup();
@@ -144,6 +156,8 @@ ctl_api_http(struct ctl_api *api, const char *method, const char *path,
 	if (h != NULL)
 		h = curl_slist_append(h,
 		    "User-Agent: ferryctl/" PACKAGE_VERSION);
+	if (h != NULL && api->auth != NULL)
+		h = curl_slist_append(h, api->auth);
 	if (h == NULL) {
 		*cause = xstrdup("out of memory building the request");
 		goto out;

@@ -245,6 +245,7 @@ ctl_usage(FILE *f)
 	fprintf(f, "\nOptions (before or after the command):\n"
 	    "  -s, --server URL  ferryd API (default: $FERRY_SERVER, else "
 	    CTL_DEFAULT_SERVER ")\n"
+	    "      --token TOKEN bearer token for the API (default: $FERRY_TOKEN)\n"
 	    "  -h, --help        show help; COMMAND --help for one command\n"
 	    "\nExit status:\n"
 	    "  0    success; with --wait, the migration succeeded or the "
@@ -754,11 +755,12 @@ main(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "token", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl			 ctl;
 	const struct ctl_cmd		*cmd = NULL;
-	const char			*server;
+	const char			*server, *token;
 	char				**args = NULL, *cause = NULL;
 	size_t				 i;
 	int				 ch, nargs = 0, help = 0, given = 0;
@@ -768,6 +770,7 @@ main(int argc, char **argv)
 	server = getenv("FERRY_SERVER");
 	if (server == NULL || *server == '\0')
 		server = CTL_DEFAULT_SERVER;
+	token = getenv("FERRY_TOKEN");
 
 	/*
 	 * "-" makes getopt hand back operands in order (code 1), so options
@@ -789,6 +792,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			server = optarg;
+			break;
+		case 'T':
+			token = optarg;
 			break;
 		case 'h':
 			help = 1;
@@ -878,6 +884,8 @@ main(int argc, char **argv)
 		retval = CTL_EXIT_ERROR;
 		goto out;
 	}
+	if (ctl.api != NULL)
+		ctl_api_set_token(ctl.api, token);
 	retval = cmd->exec(&ctl, nargs, args);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "ferryctl: cannot write to stdout\n");

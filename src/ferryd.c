@@ -5,6 +5,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -117,6 +118,61 @@ ferryd_log_versions(struct event_base *base)
 	    HIREDIS_PATCH, YAJL_VERSION, curl_version());
 }
 
+/*
+ * Read the API token from PATH into *TOKEN (NULL when PATH is empty): one
+ * line, 16 to 4096 bytes, no spaces.  0, or -1 with *CAUSE.
+ */
+static int
+ferryd_read_token(const char *path, char **token, char **cause)
+{
+	struct stat	 st;
+	FILE		*f;
+	char		 buf[4098];
+	size_t		 n;
+
+	*token = NULL;
+	if (path == NULL || *path == '\0')
+		return (0);
+	if ((f = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "api_token_file '%s': %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	n = fread(buf, 1, sizeof buf - 1, f);
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077) != 0)
+		log_warn("api_token_file '%s' can be read by other users",
+		    path);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n < 16 || n > 4096 || strcspn(buf, " \t\r\n") != n) {
+		xasprintf(cause, "api_token_file '%s': the token must be one "
+		    "line of 16 to 4096 bytes without spaces", path);
+		return (-1);
+	}
+	*token = xstrdup(buf);
+	return (0);
+}
+
+/* Give the API the token of CFG; -1 with *CAUSE if it cannot be read. */
+static int
+ferryd_api_token(struct ferryd *fd, const struct config *cfg, char **cause)
+{
+	char	*token;
+
+	if (ferryd_read_token(cfg->api_token_file, &token, cause) != 0)
+		return (-1);
+	if (token == NULL && strcmp(cfg->listen_address, "127.0.0.1") != 0 &&
+	    strcmp(cfg->listen_address, "::1") != 0)
+		log_warn("the API listens on '%s' without api_token_file: "
+		    "anyone who reaches it may migrate and drain",
+		    cfg->listen_address);
+	api_set_token(fd->api, token, cfg->api_open_health);
+	free(token);
+	return (0);
+}
+
 /* SIGHUP: parse, validate, swap; say what needs a restart. */
 static void
 ferryd_reload(struct ferryd *fd)
@@ -137,6 +193,11 @@ ferryd_reload(struct ferryd *fd)
 		config_keep_restart_options(cfg, fd->cfg);
 	}
 	ferryd_log_setup(cfg, 0);
+	if (ferryd_api_token(fd, cfg, &cause) != 0) {
+		log_error("reload: %s; keeping the previous token", cause);
+		free(cause);
+		cause = NULL;
+	}
 	mig_mgr_reload(fd->mgr, cfg);
 	evac_reload(fd->evac, cfg);
 	if (fd->cfg != fd->boot_cfg)
@@ -346,7 +407,7 @@ main(int argc, char **argv)
 	log_info("replica '%s'", fd.replica_id);
 	fd.api = api_create(fd.base, fd.cfg->listen_address,
 	    fd.cfg->listen_port, fd.mgr, fd.evac, fd.store, &cause);
-	if (fd.api == NULL) {
+	if (fd.api == NULL || ferryd_api_token(&fd, fd.cfg, &cause) != 0) {
 		log_error("%s", cause);
 		exit(1);
 	}

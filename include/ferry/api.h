@@ -19,4 +19,10 @@ struct api	*api_create(struct event_base *, const char *, int,
 		     char **);
 void		 api_free(struct api *);	/* accepts NULL */
 
+/*
+ * Require bearer TOKEN (NULL: no authentication) on every request; with
+ * OPEN_HEALTH, GET /healthz answers without it.  401 otherwise.
+ */
+void		 api_set_token(struct api *, const char *, int);
+
 #endif

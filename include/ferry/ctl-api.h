@@ -7,6 +7,7 @@
 struct ctl_api;
 
 struct ctl_api	*ctl_api_create(const char *, char **);
+void		 ctl_api_set_token(struct ctl_api *, const char *);
 void		 ctl_api_free(struct ctl_api *);
 int		 ctl_api_call(struct ctl_api *, const char *, const char *,
 		     const char *, yajl_val *, long *, char **);

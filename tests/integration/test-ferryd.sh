@@ -99,10 +99,37 @@ wait_for 10 bash -c "[ \"\$(curl -fs $srv/v1/migrations 2>/dev/null | jq '.items
 [ "$(curl -s "$srv/v1/migrations/vm9-abcde" | jq -r .status.phase)" = succeeded ] || fail "record content"
 grep -q "stored migration 'junk-1' is unreadable" "$log" || fail "junk record not reported"
 
+echo "# bearer token: required once configured (SIGHUP), /healthz open unless told"
+reloads() { grep -c 'configuration reloaded' "$log" || true; }
+hup() { local n; n=$(reloads); kill -HUP "$pid"; wait_for 5 bash -c "[ \$(grep -c 'configuration reloaded' '$log') -gt $n ]" || fail "no reload"; }
+code() { curl -s -o "$tmp/body" -w '%{http_code}' "$@"; }
+tok=0123456789abcdef0123456789abcdef
+printf '%s\n' "$tok" > "$tmp/token"; chmod 600 "$tmp/token"
+sed -i "s|^\[ferryd\]\$|[ferryd]\napi_token_file = $tmp/token|" "$tmp/ferryd.conf"
+hup
+[ "$(code "$srv/v1/migrations")" = 401 ] || fail "no token: $(cat "$tmp/body")"
+curl -s -D - -o /dev/null "$srv/v1/migrations" | grep -qi '^WWW-Authenticate: Bearer' || fail "no WWW-Authenticate"
+[ "$(code -H "Authorization: Bearer ${tok}x" "$srv/v1/migrations")" = 401 ] || fail "wrong token accepted"
+[ "$(code -H "Authorization: Bearer ${tok%?}" "$srv/v1/migrations")" = 401 ] || fail "token prefix accepted"
+[ "$(code -H "Authorization: Bearer $tok" "$srv/v1/migrations")" = 200 ] || fail "right token refused: $(cat "$tmp/body")"
+[ "$(code -X POST -d '{}' "$srv/v1/vms/vm1/migrate")" = 401 ] || fail "POST without token not refused"
+[ "$(code "$srv/healthz")" = 200 ] || fail "healthz not open"
+rc=0; "$BIN/ferryctl" --server "$srv" get migrations >/dev/null 2>"$tmp/err" || rc=$?
+[ $rc = 1 ] && grep -q "bearer token" "$tmp/err" || fail "ferryctl without a token: rc $rc, $(cat "$tmp/err")"
+FERRY_TOKEN=$tok "$BIN/ferryctl" --server "$srv" get migrations >/dev/null || fail "ferryctl with FERRY_TOKEN"
+"$BIN/ferryctl" --server "$srv" --token "$tok" get migrations >/dev/null || fail "ferryctl with --token"
+sed -i "s|^\[ferryd\]\$|[ferryd]\napi_open_health = false|" "$tmp/ferryd.conf"
+hup
+[ "$(code "$srv/healthz")" = 401 ] || fail "healthz open although api_open_health = false"
+echo short > "$tmp/token"
+hup
+grep -q 'keeping the previous token' "$log" || fail "a bad token file was not reported"
+[ "$(code -H "Authorization: Bearer $tok" "$srv/v1/migrations")" = 200 ] || fail "previous token lost"
+
 echo "# SIGHUP with a broken file keeps the running config"
 echo "progress_timeout = 99999999" >> "$tmp/ferryd.conf"
 kill -HUP "$pid"
 wait_for 5 grep -q 'reload failed' "$log" || fail "no reload error logged"
-curl -fs "$srv/healthz" >/dev/null || fail "ferryd died on a bad reload"
+[ "$(code -H "Authorization: Bearer $tok" "$srv/healthz")" = 200 ] || fail "ferryd died on a bad reload"
 kill -TERM "$pid"; wait "$pid" || fail "ferryd did not exit 0"; pid=
 echo "test-ferryd: every case passed"

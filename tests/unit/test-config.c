@@ -343,7 +343,7 @@ config_load__every_option_set__values_read(void **state)
 		if (!option_named(&config_table[i]))
 			nglobal++;
 	}
-	assert_int_equal(nglobal, 28);
+	assert_int_equal(nglobal, 30);
 
 	r.path = srcdir_path("tests/unit/fixtures/config-full.conf");
 	r.rv = config_load(r.path, &r.config, &r.cause);
@@ -353,6 +353,8 @@ config_load__every_option_set__values_read(void **state)
 
 	assert_string_equal(c->listen_address, "0.0.0.0");
 	assert_int_equal(c->listen_port, 9000);
+	assert_string_equal(c->api_token_file, "/etc/ferry/token");
+	assert_int_equal(c->api_open_health, 0);
 	assert_int_equal(c->workers, 64);
 	assert_string_equal(c->log_level, "debug");
 	assert_string_equal(c->log_format, "json");
@@ -393,7 +395,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[0].networks, 2, "mgmt", "vlan100");
 	assert_int_equal(c->nodes[0].cpu_manager, 1);
 	assert_int_equal(c->nodes[0].schedulable, 0);
-	assert_int_equal(c->nodes[0].line, 40);
+	assert_int_equal(c->nodes[0].line, 42);
 	assert_string_equal(c->nodes[1].name, "node_b.2");
 	assert_string_equal(c->nodes[1].uri, "qemu:///system");
 	assert_string_equal(c->nodes[1].migration_uri, "qemu:///system");
@@ -402,7 +404,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[1].networks, 0);
 	assert_int_equal(c->nodes[1].cpu_manager, 0);
 	assert_int_equal(c->nodes[1].schedulable, 1);
-	assert_int_equal(c->nodes[1].line, 49);
+	assert_int_equal(c->nodes[1].line, 51);
 
 	assert_int_equal(c->nstorage, 2);
 	assert_string_equal(c->storage[0].name, "shared-nfs");
@@ -411,14 +413,14 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->storage[0].access_mode, "ReadWriteMany");
 	assert_int_equal(c->storage[0].replicas, 64);
 	assert_string_equal(c->storage[0].kind, "volume");
-	assert_int_equal(c->storage[0].line, 52);
+	assert_int_equal(c->storage[0].line, 54);
 	assert_string_equal(c->storage[1].name, "container-disks");
 	assert_list(&c->storage[1].paths, 0);
 	assert_list(&c->storage[1].pools, 1, "cd");
 	assert_string_equal(c->storage[1].access_mode, "ReadWriteOnce");
 	assert_int_equal(c->storage[1].replicas, 1);
 	assert_string_equal(c->storage[1].kind, "containerDisk");
-	assert_int_equal(c->storage[1].line, 59);
+	assert_int_equal(c->storage[1].line, 61);
 	assert_ptr_equal(config_storage_find(c, "container-disks"),
 	    &c->storage[1]);
 	run_free(&r);
