@@ -284,6 +284,18 @@ api_authorized(struct api *api, struct evhttp_request *req)
 	return (api_secret_equal(api->token, h + 7));
 }
 
+/* GET /metrics: Prometheus text. */
+static void
+api_metrics(struct api *api, struct evhttp_request *req)
+{
+	struct evbuffer	*out = mig_mgr_metrics(api->mgr);
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
 /* Split PATH on '/' into at most API_MAX_PARTS parts; -1 if too many. */
 static int
 api_split(char *path, char **parts, int *n)
@@ -324,7 +336,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	}
 	log_debug("api: %s %s", get ? "GET" : post ? "POST" : "other", uri);
 	if (!api_authorized(api, req) && !(api->open_health && n == 1 &&
-	    strcmp(parts[0], "healthz") == 0)) {
+	    (strcmp(parts[0], "healthz") == 0 ||
+	    strcmp(parts[0], "metrics") == 0))) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer realm=\"ferry\"");
 		api_error(req, 401, "missing or wrong bearer token", NULL);
@@ -342,6 +355,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		api_inventory(api, req, parts[1], n == 3 ? parts[2] : NULL);
 	else if (n == 1 && strcmp(parts[0], "healthz") == 0 && get)
 		api_healthz(api, req);
+	else if (n == 1 && strcmp(parts[0], "metrics") == 0 && get)
+		api_metrics(api, req);
 	else if ((n == 2 || n == 3) && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "migrations") == 0 && get)
 		mig_mgr_get(api->mgr, n == 3 ? parts[2] : NULL, api_json_done,
@@ -356,7 +371,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	    strcmp(parts[3], "migrate") == 0 && post)
 		api_vm_migrate(api, req, parts[2]);
 	else if (n >= 1 && (strcmp(parts[0], "v1") == 0 ||
-	    strcmp(parts[0], "healthz") == 0) && !get && !post)
+	    strcmp(parts[0], "healthz") == 0 ||
+	    strcmp(parts[0], "metrics") == 0) && !get && !post)
 		api_error(req, 405, "method not allowed", NULL);
 	else
 		api_error(req, 404, "no such resource", uri);

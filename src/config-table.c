@@ -96,8 +96,8 @@ const struct config_option config_table[] = {
 	  .type = CONFIG_BOOL,
 	  .flags = CONFIG_RELOAD,
 	  .default_num = 1,
-	  .help = "Whether /healthz answers without the token (for load "
-	      "balancers and probes).",
+	  .help = "Whether /healthz and /metrics answer without the token "
+	      "(for load balancers, probes and Prometheus).",
 	  .offset = offsetof(struct config, api_open_health)
 	},
 	{ .section = CONFIG_SECTION_FERRYD,

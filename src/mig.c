@@ -300,6 +300,15 @@ mig_set_state(struct mig *m, enum mig_state to, enum mig_reason reason)
 		mig_persist(m);
 		return;
 	}
+	/* For /metrics: time spent in the phase left, final states. */
+	if (r->ntransitions > 0 &&
+	    now >= r->transitions[r->ntransitions - 1].time) {
+		m->mgr->phase_ms[from] += now -
+		    r->transitions[r->ntransitions - 1].time;
+		m->mgr->phase_n[from]++;
+	}
+	if (mig_state_final(to))
+		m->mgr->finished[to]++;
 	r->state = to;
 	if (reason != MIG_REASON_NONE)
 		r->reason = reason;

@@ -75,7 +75,7 @@ struct config {
 	char	*listen_address;	/* API address; default "127.0.0.1" */
 	int	 listen_port;		/* default 8470, 1..65535 */
 	char	*api_token_file;	/* bearer token file; default "" = none */
-	int	 api_open_health;	/* /healthz without the token; default 1 */
+	int	 api_open_health;	/* /healthz, /metrics open; default 1 */
 	int	 workers;		/* hypervisor worker threads; default 4, 1..64 */
 	char	*log_level;		/* debug|info|warn|error; default info */
 	char	*log_format;		/* auto|json|text; default auto */

@@ -145,6 +145,9 @@ struct mig_mgr {
 	struct mig_record	*cluster_active; /* every replica's active ones */
 	size_t			 ncluster_active;
 	struct mig_take_list	 takes;		/* entries being taken over */
+	uint64_t		 finished[MIG_NSTATES]; /* final states reached here */
+	uint64_t		 phase_ms[MIG_NSTATES];	/* time spent in each phase */
+	uint64_t		 phase_n[MIG_NSTATES];	/* phases left */
 };
 
 struct mig_node	*mig_node_find(struct mig_mgr *, const char *);

@@ -166,6 +166,10 @@ int		 mig_mgr_node_up(struct mig_mgr *, const char *);
 char		*mig_mgr_nodes_json(struct mig_mgr *, const char *);
 char		*mig_mgr_vms_json(struct mig_mgr *, const char *);
 
+/* This replica's metrics as Prometheus text (GET /metrics); caller frees. */
+struct evbuffer;
+struct evbuffer	*mig_mgr_metrics(struct mig_mgr *);
+
 /* Name of the Ith configured node, or NULL past the end. */
 const char	*mig_mgr_node_name(struct mig_mgr *, size_t);
 

@@ -46,6 +46,14 @@ n=$(grep '"msg":"migration transition"' "$FERRYD_LOG" | jq -r "select(.migration
 grep '"msg":"migration transition"' "$FERRYD_LOG" | jq -en "[inputs | select(.migration == \"$name\" and .to == \"succeeded\")] | length == 1 and (.[0] | .vm == \"e2e-idle\" and .source == \"node-a\" and .target == \"node-b\" and (.uid | length) == 36)" >/dev/null ||
     fail "transition line lacks fields"
 
+# The metrics count it.
+curl -fs "$FERRY_SERVER/metrics" > "$FERRY_TMP/metrics" || fail "no /metrics"
+grep -qx 'ferry_migrations_total{phase="succeeded"} 1' "$FERRY_TMP/metrics" || fail "metrics: $(grep total "$FERRY_TMP/metrics")"
+grep -qx 'ferry_migration_phase_seconds_count{phase="copying"} 1' "$FERRY_TMP/metrics" || fail "metrics: $(grep phase_seconds "$FERRY_TMP/metrics")"
+grep -qx 'ferry_node_up{node="node-b"} 1' "$FERRY_TMP/metrics" || fail "metrics: $(grep node_up "$FERRY_TMP/metrics")"
+grep -q "^ferry_migration_end_time_seconds{migration=\"$name\",vm=\"e2e-idle\",source=\"node-a\",target=\"node-b\"} [0-9]" "$FERRY_TMP/metrics" ||
+    fail "no end time for $name: $(grep end_time "$FERRY_TMP/metrics")"
+
 echo "# records survive a restart of ferryd"
 ferryd_stop
 ferryd_start
@@ -66,6 +74,9 @@ name=$(jq -r .metadata.name "$FERRY_TMP/body")
 wait_phase "$name" copying 30 || fail "$name never reached copying"
 wait_for 30 bash -c "curl -fs '$FERRY_SERVER/v1/migrations/$name' | jq -en 'input | .status.progress.dataProcessed > 0' >/dev/null" ||
     fail "no progress sampled"
+# A running migration's progress is on /metrics, labelled.
+curl -fs "$FERRY_SERVER/metrics" | grep -E "^ferry_migration_data_processed_bytes\{migration=\"$name\",vm=\"e2e-busy\",source=\"node-a\",target=\"node-b\"\} [1-9][0-9]*\$" >/dev/null ||
+    fail "running migration not on /metrics: $(curl -s "$FERRY_SERVER/metrics" | grep data_processed)"
 
 echo "# (e) a second migrate of the same VM while one runs -> 409"
 [ "$(api_migrate e2e-busy '{"targetNode":"node-b"}')" = 409 ] || fail "second migrate not 409"

@@ -99,6 +99,31 @@ wait_for 10 bash -c "[ \"\$(curl -fs $srv/v1/migrations 2>/dev/null | jq '.items
 [ "$(curl -s "$srv/v1/migrations/vm9-abcde" | jq -r .status.phase)" = succeeded ] || fail "record content"
 grep -q "stored migration 'junk-1' is unreadable" "$log" || fail "junk record not reported"
 
+echo "# /metrics: Prometheus text, every sample of a declared family"
+curl -fs "$srv/metrics" > "$tmp/metrics" || fail "no /metrics"
+python3 - "$tmp/metrics" <<'PY' || fail "metrics: $(cat "$tmp/metrics")"
+import re, sys
+declared, samples = {}, {}
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    m = re.match(r"# TYPE (\w+) (gauge|counter|summary)$", line)
+    if m:
+        declared[m.group(1)] = m.group(2); continue
+    if line.startswith("# HELP ") or not line:
+        continue
+    m = re.match(r'(\w+)(\{(\w+="[^"]*")(,\w+="[^"]*")*\})? (-?[0-9.]+)$', line)
+    assert m, "bad line: " + line
+    name = m.group(1)
+    base = re.sub(r"_(sum|count)$", "", name)
+    assert name in declared or base in declared, "undeclared: " + name
+    samples[name + (m.group(2) or "")] = float(m.group(5))
+assert samples["ferry_redis_up"] == 1, samples
+assert samples['ferry_node_up{node="node-a"}'] == 0
+assert samples['ferry_migrations_total{phase="succeeded"}'] == 0
+assert 'ferry_migrations_in_phase{phase="copying"}' in samples
+assert "ferry_migration_data_processed_bytes" in declared
+PY
+
 echo "# bearer token: required once configured (SIGHUP), /healthz open unless told"
 reloads() { grep -c 'configuration reloaded' "$log" || true; }
 hup() { local n; n=$(reloads); kill -HUP "$pid"; wait_for 5 bash -c "[ \$(grep -c 'configuration reloaded' '$log') -gt $n ]" || fail "no reload"; }
@@ -114,6 +139,7 @@ curl -s -D - -o /dev/null "$srv/v1/migrations" | grep -qi '^WWW-Authenticate: Be
 [ "$(code -H "Authorization: Bearer $tok" "$srv/v1/migrations")" = 200 ] || fail "right token refused: $(cat "$tmp/body")"
 [ "$(code -X POST -d '{}' "$srv/v1/vms/vm1/migrate")" = 401 ] || fail "POST without token not refused"
 [ "$(code "$srv/healthz")" = 200 ] || fail "healthz not open"
+[ "$(code "$srv/metrics")" = 200 ] || fail "metrics not open"
 rc=0; "$BIN/ferryctl" --server "$srv" get migrations >/dev/null 2>"$tmp/err" || rc=$?
 [ $rc = 1 ] && grep -q "bearer token" "$tmp/err" || fail "ferryctl without a token: rc $rc, $(cat "$tmp/err")"
 FERRY_TOKEN=$tok "$BIN/ferryctl" --server "$srv" get migrations >/dev/null || fail "ferryctl with FERRY_TOKEN"
@@ -121,6 +147,7 @@ FERRY_TOKEN=$tok "$BIN/ferryctl" --server "$srv" get migrations >/dev/null || fa
 sed -i "s|^\[ferryd\]\$|[ferryd]\napi_open_health = false|" "$tmp/ferryd.conf"
 hup
 [ "$(code "$srv/healthz")" = 401 ] || fail "healthz open although api_open_health = false"
+[ "$(code "$srv/metrics")" = 401 ] || fail "metrics open although api_open_health = false"
 echo short > "$tmp/token"
 hup
 grep -q 'keeping the previous token' "$log" || fail "a bad token file was not reported"
