@@ -26,4 +26,10 @@ void		 t_redis_kill(struct t_redis *);
 void		 t_redis_remove(struct t_redis *);
 redisContext	*t_redis_connect(int);
 
+/* Blocking commands on C, asserted: a string (copy, NULL for nil), an
+ * integer, or just "not an error". */
+char		*t_redis_str(redisContext *, const char *, ...);
+long long	 t_redis_int(redisContext *, const char *, ...);
+void		 t_redis_do(redisContext *, const char *, ...);
+
 #endif

@@ -388,59 +388,6 @@ t_alive(struct t *t, struct coord *c, const char *id)
 	return (res.rc);
 }
 
-/* Run a command on C expecting a string reply; its copy, or NULL if nil. */
-static char *
-t_redis_str(redisContext *c, const char *fmt, ...)
-{
-	redisReply	*r;
-	va_list		 ap;
-	char		*s = NULL;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	if (r->type == REDIS_REPLY_STRING)
-		s = xstrdup(r->str);
-	else
-		assert_int_equal(r->type, REDIS_REPLY_NIL);
-	freeReplyObject(r);
-	return (s);
-}
-
-/* Run a command on C expecting an integer reply; the integer. */
-static long long
-t_redis_int(redisContext *c, const char *fmt, ...)
-{
-	redisReply	*r;
-	va_list		 ap;
-	long long	 n;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
-	n = r->integer;
-	freeReplyObject(r);
-	return (n);
-}
-
-/* Run a command on C and check it did not fail. */
-static void
-t_redis_do(redisContext *c, const char *fmt, ...)
-{
-	redisReply	*r;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-}
-
 /* Check that hash field FIELD of KEY (under T's prefix) is WANT. */
 static void
 t_check_field(struct t *t, redisContext *c, const char *key,

@@ -147,44 +147,6 @@ t_cmd(redisContext *c, const char *fmt, ...)
 	return (r);
 }
 
-/* A string reply's copy, or NULL for nil. */
-static char *
-t_str(redisContext *c, const char *fmt, ...)
-{
-	redisReply	*r;
-	va_list		 ap;
-	char		*s = NULL;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	if (r->type == REDIS_REPLY_STRING)
-		s = xstrdup(r->str);
-	else
-		assert_int_equal(r->type, REDIS_REPLY_NIL);
-	freeReplyObject(r);
-	return (s);
-}
-
-/* An integer reply. */
-static long long
-t_int(redisContext *c, const char *fmt, ...)
-{
-	redisReply	*r;
-	va_list		 ap;
-	long long	 n;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
-	n = r->integer;
-	freeReplyObject(r);
-	return (n);
-}
-
 /* Does S (may be NULL) equal V? */
 static int
 t_streq(const char *s, const char *v)
@@ -371,7 +333,7 @@ f_mig_set(const char *name, const char *phase, const char *reason,
 	freeReplyObject(r);
 	if (strcmp(phase, "succeeded") == 0 || strcmp(phase, "failed") == 0 ||
 	    strcmp(phase, "aborted") == 0) {
-		vm = t_str(f.rc, "HGET %smig:%s vm", f.prefix, name);
+		vm = t_redis_str(f.rc, "HGET %smig:%s vm", f.prefix, name);
 		if (vm != NULL) {
 			r = t_cmd(f.rc, "DEL %svm:%s:active", f.prefix, vm);
 			freeReplyObject(r);
@@ -402,7 +364,7 @@ __wrap_mig_mgr_evacuate(struct mig_mgr *mgr, const char *vm,
 	a->reply_cb = cb;
 	a->arg = arg;
 	snprintf(a->vm, sizeof a->vm, "%s", vm);
-	holder = t_str(f.rc, "GET %svm:%s:active", f.prefix, vm);
+	holder = t_redis_str(f.rc, "GET %svm:%s:active", f.prefix, vm);
 	if (holder != NULL) {
 		a->status = 409;
 		snprintf(a->err, sizeof a->err, "VM '%s' already has an active "
@@ -477,7 +439,7 @@ __wrap_mig_mgr_abort(struct mig_mgr *mgr, const char *name,
 	    name);
 	f.aborts[f.naborts].reason = reason;
 	f.aborts[f.naborts++].force = force;
-	phase = t_str(f.rc, "HGET %smig:%s phase", f.prefix, name);
+	phase = t_redis_str(f.rc, "HGET %smig:%s phase", f.prefix, name);
 	a->kind = 2;
 	a->json_cb = cb;
 	a->arg = arg;
@@ -587,7 +549,7 @@ t_teardown(void **state)
 static char *
 t_active(struct t *t, const char *node)
 {
-	return (t_str(t->rc, "GET %sevac:active:%s", t->prefix, node));
+	return (t_redis_str(t->rc, "GET %sevac:active:%s", t->prefix, node));
 }
 
 /* Condition: NODE has a running evacuation. */
@@ -616,7 +578,7 @@ t_cond_phase(struct t *t, const void *arg)
 	char			*phase;
 	int			 ok;
 
-	phase = t_str(t->rc, "HGET %sevac:%s phase", t->prefix, p[0]);
+	phase = t_redis_str(t->rc, "HGET %sevac:%s phase", t->prefix, p[0]);
 	ok = t_streq(phase, p[1]);
 	free(phase);
 	return (ok);
@@ -629,7 +591,7 @@ t_wait_phase(struct t *t, const char *id, const char *phase, int ms)
 	const char	*p[2] = { id, phase };
 
 	t_wait(t, t_cond_phase, p, ms);
-	return (t_str(t->rc, "HGET %sevac:%s json", t->prefix, id));
+	return (t_redis_str(t->rc, "HGET %sevac:%s json", t->prefix, id));
 }
 
 /* Does JSON hold NEEDLE? */
@@ -654,27 +616,27 @@ evac_drain__known_node__cordoned_tainted_202(void **state)
 	assert_int_equal(a.status, 202);
 	assert_string_equal(a.json, "{\"node\":\"n1\",\"cordoned\":true,"
 	    "\"taint\":\"" T_TAINT "\",\"evacuation\":null}");
-	v = t_str(t->rc, "HGET %snode:n1 cordoned", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n1 cordoned", t->prefix);
 	assert_string_equal(v, "1");
 	free(v);
-	v = t_str(t->rc, "HGET %snode:n1 taint", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n1 taint", t->prefix);
 	assert_string_equal(v, T_TAINT);
 	free(v);
-	v = t_str(t->rc, "HGET %snode:n1 by", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n1 by", t->prefix);
 	assert_string_equal(v, "alice");
 	free(v);
-	v = t_str(t->rc, "HGET %snode:n1 since", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n1 since", t->prefix);
 	assert_non_null(v);
 	assert_true(strtoull(v, NULL, 10) > 1700000000000ULL);
 	free(v);
-	assert_int_equal(t_int(t->rc, "HINCRBY %snode:n1 gen 0", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "HINCRBY %snode:n1 gen 0", t->prefix),
 	    1);
 	/* This replica's manager knows at once; n2 is read as not cordoned. */
 	assert_int_equal(f.cordoned[0], 1);
 	t_run_for(t, 400);
 	assert_int_equal(f.cordoned[1], 0);
 	/* Not the leader: no evacuation. */
-	assert_int_equal(t_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
 	    0);
 
 	/* Unknown node: 404, from the loop; nothing written. */
@@ -683,22 +645,22 @@ evac_drain__known_node__cordoned_tainted_202(void **state)
 	assert_string_equal(a.err, "node 'n9' not found");
 	t_node_op(t, e, 1, "../x", "alice", &a);
 	assert_int_equal(a.status, 404);
-	assert_int_equal(t_int(t->rc, "EXISTS %snode:n9", t->prefix), 0);
+	assert_int_equal(t_redis_int(t->rc, "EXISTS %snode:n9", t->prefix), 0);
 
 	/* Uncordon: both off; the manager told. */
 	t_node_op(t, e, 1, "n1", "bob", &a);
 	assert_int_equal(a.status, 202);
 	assert_string_equal(a.json, "{\"node\":\"n1\",\"cordoned\":false,"
 	    "\"taint\":\"\",\"evacuation\":null}");
-	v = t_str(t->rc, "HGET %snode:n1 taint", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n1 taint", t->prefix);
 	assert_string_equal(v, "");
 	free(v);
-	v = t_str(t->rc, "HGET %snode:n1 by", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n1 by", t->prefix);
 	assert_string_equal(v, "bob");
 	free(v);
 	assert_int_equal(f.cordoned[0], 0);
 	/* An uncordon does not ask for an evacuation. */
-	assert_int_equal(t_int(t->rc, "HINCRBY %snode:n1 gen 0", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "HINCRBY %snode:n1 gen 0", t->prefix),
 	    1);
 }
 
@@ -744,9 +706,9 @@ evac_drain__redis_refuses__500_and_error_record(void **state)
 	t_has(a.err, "WRONGTYPE");
 	evac_request(e, "8-0", good, nitems(good));
 	t_run_for(t, 600);
-	assert_int_equal(t_int(t->rc, "LLEN %srequests:errors", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "LLEN %srequests:errors", t->prefix),
 	    1);
-	v = t_str(t->rc, "LINDEX %srequests:errors 0", t->prefix);
+	v = t_redis_str(t->rc, "LINDEX %srequests:errors 0", t->prefix);
 	t_has(v, "\"id\":\"8-0\"");
 	t_has(v, "WRONGTYPE");
 	t_has(v, "\"fields\":[\"op\",\"drain\",\"node\",\"n1\",\"by\","
@@ -772,18 +734,18 @@ evac_request__entries__drained_or_error_records(void **state)
 
 	evac_request(e, "1-0", good, nitems(good));
 	t_run_for(t, 100);
-	v = t_str(t->rc, "HGET %snode:n2 by", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n2 by", t->prefix);
 	assert_string_equal(v, "tool");
 	free(v);
-	v = t_str(t->rc, "HGET %snode:n2 taint", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n2 taint", t->prefix);
 	assert_string_equal(v, T_TAINT);
 	free(v);
 	evac_request(e, "2-0", noby, nitems(noby));
 	t_run_for(t, 100);
-	v = t_str(t->rc, "HGET %snode:n2 by", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n2 by", t->prefix);
 	assert_string_equal(v, "requests");
 	free(v);
-	v = t_str(t->rc, "HGET %snode:n2 cordoned", t->prefix);
+	v = t_redis_str(t->rc, "HGET %snode:n2 cordoned", t->prefix);
 	assert_string_equal(v, "0");
 	free(v);
 
@@ -792,8 +754,8 @@ evac_request__entries__drained_or_error_records(void **state)
 	evac_request(e, "5-0", odd, nitems(odd));
 	evac_request(e, "6-0", NULL, 0);
 	t_run_for(t, 100);
-	assert_int_equal(t_int(t->rc, "EXISTS %snode:n7", t->prefix), 0);
-	assert_int_equal(t_int(t->rc, "EXISTS %snode:n1", t->prefix), 0);
+	assert_int_equal(t_redis_int(t->rc, "EXISTS %snode:n7", t->prefix), 0);
+	assert_int_equal(t_redis_int(t->rc, "EXISTS %snode:n1", t->prefix), 0);
 	r = t_cmd(t->rc, "LRANGE %srequests:errors 0 -1", t->prefix);
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	assert_int_equal(r->elements, 4);
@@ -813,9 +775,9 @@ evac_request__entries__drained_or_error_records(void **state)
 		evac_request(e, "7-0", bad, nitems(bad));
 	evac_request(e, "last", bad, nitems(bad));
 	t_run_for(t, 200);
-	assert_int_equal(t_int(t->rc, "LLEN %srequests:errors", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "LLEN %srequests:errors", t->prefix),
 	    100);
-	v = t_str(t->rc, "LINDEX %srequests:errors 0", t->prefix);
+	v = t_redis_str(t->rc, "LINDEX %srequests:errors 0", t->prefix);
 	t_has(v, "\"id\":\"last\"");
 	free(v);
 }
@@ -844,7 +806,7 @@ evac_request__redis_restarts__drained_after(void **state)
 	{
 		uint64_t	deadline = util_now_ms() + 8000;
 
-		while ((v = t_str(c, "HGET %snode:n1 by", t->prefix)) ==
+		while ((v = t_redis_str(c, "HGET %snode:n1 by", t->prefix)) ==
 		    NULL && util_now_ms() < deadline) {
 			event_base_loop(t->base, EVLOOP_ONCE);
 		}
@@ -885,7 +847,7 @@ evac__pinned_vm__failed_vms_remain_then_redrain(void **state)
 	assert_string_equal(f.evac_id, id);
 	/* The record lists every VM, the pinned one with why. */
 	t_run_for(t, 300);
-	json = t_str(t->rc, "HGET %sevac:%s json", t->prefix, id);
+	json = t_redis_str(t->rc, "HGET %sevac:%s json", t->prefix, id);
 	t_has(json, "\"phase\":\"running\"");
 	t_has(json, "\"requestedBy\":\"alice\"");
 	t_has(json, "\"total\":3");
@@ -893,7 +855,7 @@ evac__pinned_vm__failed_vms_remain_then_redrain(void **state)
 	t_has(json, "NotMigratable: hostdev 'gpu0' attached");
 	t_has(json, "\"migration\":\"kubevirt-evacuation-00001\"");
 	free(json);
-	json = t_str(t->rc, "HGET %sevac:%s listed", t->prefix, id);
+	json = t_redis_str(t->rc, "HGET %sevac:%s listed", t->prefix, id);
 	assert_string_equal(json, "1");
 	free(json);
 	/* Draining again while it runs: the same one serves it. */
@@ -911,7 +873,7 @@ evac__pinned_vm__failed_vms_remain_then_redrain(void **state)
 	t_has(json, "1 of 3 VMs remain on node 'n1': vm-pinned (cannot "
 	    "move: NotMigratable: hostdev 'gpu0' attached)");
 	free(json);
-	assert_int_equal(t_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
 	    0);
 
 	/* Any replica serves it. */
@@ -933,13 +895,13 @@ evac__pinned_vm__failed_vms_remain_then_redrain(void **state)
 
 	/* Still tainted: no new evacuation, tick after tick. */
 	t_run_for(t, 1000);
-	assert_int_equal(t_int(t->rc, "ZCARD %sevacs", t->prefix), 1);
+	assert_int_equal(t_redis_int(t->rc, "ZCARD %sevacs", t->prefix), 1);
 	assert_int_equal(f.ncreated, 2);
 
 	/* A new drain retries: a new evacuation. */
 	t_node_op(t, e, 0, "n1", "dave", &a);
 	t_wait(t, t_cond_created, &three, T_SAFETY_MS);
-	assert_int_equal(t_int(t->rc, "ZCARD %sevacs", t->prefix), 2);
+	assert_int_equal(t_redis_int(t->rc, "ZCARD %sevacs", t->prefix), 2);
 	free(id);
 	id = t_active(t, "n1");
 	assert_non_null(id);
@@ -971,7 +933,7 @@ evac__all_move__completed(void **state)
 	t_has(json, "all 2 VMs moved off node 'n2'");
 	t_has(json, "\"endedMs\":1");
 	free(json);
-	json = t_str(t->rc, "HGET %snode:n2 taint", t->prefix);
+	json = t_redis_str(t->rc, "HGET %snode:n2 taint", t->prefix);
 	assert_string_equal(json, T_TAINT);
 	free(json);
 	assert_int_equal(f.cordoned[1], 1);
@@ -1007,7 +969,7 @@ evac__uncordon__cancelled_pending_aborted(void **state)
 	t_has(json, "\"reason\":\"EvacuationCancelled\"");
 	t_has(json, "node 'n1' was uncordoned by 'bob'");
 	free(json);
-	assert_int_equal(t_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
 	    0);
 	t_run_for(t, 100);
 	assert_int_equal(f.naborts, 2);
@@ -1016,16 +978,16 @@ evac__uncordon__cancelled_pending_aborted(void **state)
 		    MIG_REASON_EVACUATION_CANCELLED);
 		assert_int_equal(f.aborts[i].force, 0);
 	}
-	v = t_str(t->rc, "HGET %smig:kubevirt-evacuation-00002 phase",
+	v = t_redis_str(t->rc, "HGET %smig:kubevirt-evacuation-00002 phase",
 	    t->prefix);
 	assert_string_equal(v, "aborted");
 	free(v);
-	v = t_str(t->rc, "HGET %smig:kubevirt-evacuation-00001 phase",
+	v = t_redis_str(t->rc, "HGET %smig:kubevirt-evacuation-00001 phase",
 	    t->prefix);
 	assert_string_equal(v, "copying");
 	free(v);
 	t_run_for(t, 600);
-	assert_int_equal(t_int(t->rc, "ZCARD %sevacs", t->prefix), 1);
+	assert_int_equal(t_redis_int(t->rc, "ZCARD %sevacs", t->prefix), 1);
 	free(id);
 }
 
@@ -1087,7 +1049,7 @@ evac__leader_changes_before_listing__carried_on(void **state)
 	id = t_active(t, "n1");
 	t_run_for(t, 300);
 	assert_int_equal(f.nlists, 1);
-	json = t_str(t->rc, "HGET %sevac:%s listed", t->prefix, id);
+	json = t_redis_str(t->rc, "HGET %sevac:%s listed", t->prefix, id);
 	assert_string_equal(json, "0");
 	free(json);
 
@@ -1107,7 +1069,7 @@ evac__leader_changes_before_listing__carried_on(void **state)
 	assert_int_equal(f.nlists, 2);
 	assert_int_equal(f.ncreated, 1);
 	assert_string_equal(f.evac_id, id);
-	json = t_str(t->rc, "HGET %sevac:%s json", t->prefix, id);
+	json = t_redis_str(t->rc, "HGET %sevac:%s json", t->prefix, id);
 	t_has(json, "\"vm\":\"vm-a\",\"migration\":"
 	    "\"kubevirt-evacuation-prior\"");
 	t_has(json, "\"vm\":\"vm-b\",\"migration\":"
@@ -1119,7 +1081,7 @@ evac__leader_changes_before_listing__carried_on(void **state)
 	json = t_wait_phase(t, id, "completed", T_SAFETY_MS);
 	t_has(json, "\"succeeded\":2");
 	free(json);
-	assert_int_equal(t_int(t->rc, "ZCARD %sevacs", t->prefix), 1);
+	assert_int_equal(t_redis_int(t->rc, "ZCARD %sevacs", t->prefix), 1);
 	free(id);
 }
 
@@ -1144,9 +1106,9 @@ evac__not_the_lease_holder__no_evacuation(void **state)
 	t_node_op(t, e, 0, "n1", "alice", &a);
 	assert_int_equal(a.status, 202);
 	t_run_for(t, 600);
-	assert_int_equal(t_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
+	assert_int_equal(t_redis_int(t->rc, "EXISTS %sevac:active:n1", t->prefix),
 	    0);
-	assert_int_equal(t_int(t->rc, "ZCARD %sevacs", t->prefix), 0);
+	assert_int_equal(t_redis_int(t->rc, "ZCARD %sevacs", t->prefix), 0);
 	assert_int_equal(f.nlists, 0);
 }
 

@@ -360,7 +360,7 @@ t_wait_group(struct t *t, int port)
 
 /* Run a command on PORT and check it did not fail. */
 static void
-t_redis_do(int port, const char *fmt, ...)
+t_port_do(int port, const char *fmt, ...)
 {
 	redisContext	*c = t_redis_connect(port);
 	redisReply	*r;
@@ -727,7 +727,7 @@ queue_create__pending_entries_deleted__skipped(void **state)
 	t_consumer_clear(a);
 
 	/* The same consumer replays: the deleted one is skipped and acked. */
-	t_redis_do(t->port, "XDEL %s %s", t->key, ids[0]);
+	t_port_do(t->port, "XDEL %s %s", t->key, ids[0]);
 	a = t_consumer(t, 0, t->port, "replica-a", 3000, 0);
 	t_run_until(t, &a->n, 2);
 	t_run_for(t, 200);
@@ -739,7 +739,7 @@ queue_create__pending_entries_deleted__skipped(void **state)
 	a->q = NULL;
 
 	/* Another consumer claims what is left, skipping the deleted one. */
-	t_redis_do(t->port, "XDEL %s %s", t->key, ids[1]);
+	t_port_do(t->port, "XDEL %s %s", t->key, ids[1]);
 	b = t_consumer(t, 1, t->port, "replica-b", 100, 100);
 	t_run_until(t, &b->n, 1);
 	t_run_for(t, 300);
@@ -793,7 +793,7 @@ queue_create__stream_deleted__group_created_again(void **state)
 	t_add_n(t, c->q, 0, ids[0], sizeof ids[0]);
 	t_run_until(t, &c->n, 1);
 
-	t_redis_do(t->port, "DEL %s", t->key);
+	t_port_do(t->port, "DEL %s", t->key);
 	t_run_for(t, 100);
 	t_wait_group(t, t->port);
 	t_run_for(t, 1200);	/* the reader's BLOCK ends, it reads again */
@@ -812,13 +812,13 @@ queue_create__key_of_wrong_type__retries_until_fixed(void **state)
 	char			 id[64];
 
 	t_log_capture(t);
-	t_redis_do(t->port, "SET %s oops", t->key);
+	t_port_do(t->port, "SET %s oops", t->key);
 	c = t_consumer(t, 0, t->port, "replica-1", 300, 100);
 	t_run_for(t, 1500);
 	assert_int_equal(c->n, 0);
 	assert_int_equal(t_log_count(t, " error ", "WRONGTYPE"), 1);
 
-	t_redis_do(t->port, "DEL %s", t->key);
+	t_port_do(t->port, "DEL %s", t->key);
 	t_wait_group(t, t->port);
 	t_add_n(t, c->q, 0, id, sizeof id);
 	t_run_until(t, &c->n, 1);

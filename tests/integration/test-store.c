@@ -246,41 +246,6 @@ t_load(struct t *t)
 	return (t->load_rc);
 }
 
-/* Run a command on C expecting a string reply; its copy, or NULL if nil. */
-static char *
-t_redis_str(redisContext *c, const char *fmt, ...)
-{
-	redisReply	*r;
-	va_list		 ap;
-	char		*s = NULL;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	if (r->type == REDIS_REPLY_STRING)
-		s = xstrdup(r->str);
-	else
-		assert_int_equal(r->type, REDIS_REPLY_NIL);
-	freeReplyObject(r);
-	return (s);
-}
-
-/* Run a command on C and check it did not fail. */
-static void
-t_redis_do(redisContext *c, const char *fmt, ...)
-{
-	redisReply	*r;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-}
-
 /* Each test: a loop, a safety timer and a unique prefix. */
 static int
 t_setup(void **state)
