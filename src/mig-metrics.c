@@ -49,6 +49,26 @@ mig_metrics_labels(struct evbuffer *b, const struct mig *m)
 	    m->rec.target);
 }
 
+/* Gauge NAME: the wall ms at OFFSET in each record, as Unix seconds. */
+static void
+mig_metrics_time(struct evbuffer *b, struct mig_mgr *mgr, const char *name,
+    const char *help, size_t offset)
+{
+	const struct mig	*m;
+	uint64_t		 ms;
+
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help,
+	    name);
+	TAILQ_FOREACH(m, &mgr->migs, entry) {
+		ms = *(const uint64_t *)((const char *)&m->rec + offset);
+		if (m->disowned || ms == 0)
+			continue;
+		evbuffer_add_printf(b, "%s", name);
+		mig_metrics_labels(b, m);
+		evbuffer_add_printf(b, " %.3f\n", ms / 1000.0);
+	}
+}
+
 /* This replica's metrics; caller frees the buffer. */
 struct evbuffer *
 mig_mgr_metrics(struct mig_mgr *mgr)
@@ -75,26 +95,12 @@ mig_mgr_metrics(struct mig_mgr *mgr)
 			    (unsigned long long)(*v * mig_metrics[i].scale));
 		}
 	}
-	evbuffer_add_printf(b, "# HELP ferry_migration_start_time_seconds "
-	    "When copying began (Unix time).\n"
-	    "# TYPE ferry_migration_start_time_seconds gauge\n");
-	TAILQ_FOREACH(m, &mgr->migs, entry) {
-		if (m->disowned || m->rec.started == 0)
-			continue;
-		evbuffer_add_printf(b, "ferry_migration_start_time_seconds");
-		mig_metrics_labels(b, m);
-		evbuffer_add_printf(b, " %.3f\n", m->rec.started / 1000.0);
-	}
-	evbuffer_add_printf(b, "# HELP ferry_migration_end_time_seconds "
-	    "When the migration ended (Unix time).\n"
-	    "# TYPE ferry_migration_end_time_seconds gauge\n");
-	TAILQ_FOREACH(m, &mgr->migs, entry) {
-		if (m->disowned || m->rec.ended == 0)
-			continue;
-		evbuffer_add_printf(b, "ferry_migration_end_time_seconds");
-		mig_metrics_labels(b, m);
-		evbuffer_add_printf(b, " %.3f\n", m->rec.ended / 1000.0);
-	}
+	mig_metrics_time(b, mgr, "ferry_migration_start_time_seconds",
+	    "When copying began (Unix time).",
+	    offsetof(struct mig_record, started));
+	mig_metrics_time(b, mgr, "ferry_migration_end_time_seconds",
+	    "When the migration ended (Unix time).",
+	    offsetof(struct mig_record, ended));
 
 	TAILQ_FOREACH(m, &mgr->migs, entry) {
 		if (!m->disowned)

@@ -560,7 +560,6 @@ static void
 mig_active_poll(struct mig_mgr *mgr)
 {
 	const char	**argv;
-	char		 *prefix;
 	size_t		  n = 0, i, k;
 
 	if (mgr->active_polling)
@@ -568,11 +567,10 @@ mig_active_poll(struct mig_mgr *mgr)
 	for (i = 0; i < mgr->nnodes; i++)
 		n += mgr->nodes[i].nvms;
 	argv = xcalloc(n + 4, sizeof *argv);
-	xasprintf(&prefix, "%s", store_prefix(mgr->store));
 	argv[0] = "EVAL";
 	argv[1] = mig_active_lua;
 	argv[2] = "0";
-	argv[3] = prefix;
+	argv[3] = store_prefix(mgr->store);
 	n = 4;
 	for (i = 0; i < mgr->nnodes; i++) {
 		for (k = 0; k < mgr->nodes[i].nvms; k++) {
@@ -584,7 +582,6 @@ mig_active_poll(struct mig_mgr *mgr)
 	mgr->active_polling = 1;
 	store_command(mgr->store, (int)n, argv, NULL, mig_active_done, mgr,
 	    NULL);
-	free(prefix);
 	free(argv);
 }
 
