@@ -20,6 +20,17 @@
  * The close callback may run on any thread (the loop, or a worker whose RPC
  * saw the socket die), so it only records which connection generation was
  * lost and wakes the loop with event_active().
+ *
+ * One call at a time per connection.  libvirt 9.0's RPC client leaves a
+ * socket watch attached to the client's GMainContext, pointing at the
+ * stack of the thread that ran the I/O loop, whenever another thread
+ * interrupts that loop; if a second thread then takes over the I/O loop it
+ * dispatches the stale watch and writes through a dead stack frame (seen
+ * as a crash in virNetClientIOEventFD after a link came back).  So calls
+ * on a node's connection wait in line (waiting) and go to a worker one by
+ * one (busy); the teardown of a connection waits for its call to return;
+ * and a migration, which blocks for its whole length, opens a connection
+ * of its own and closes it when the call returns.
  */
 
 #include <sys/queue.h>
@@ -79,7 +90,11 @@ struct hv_node {
 	struct event		*close_ev;	/* woken by the close callback */
 	struct event		*fail_ev;	/* fails calls made while down */
 	TAILQ_HEAD(, hv_libvirt_call) failing;	/* calls for fail_ev */
+	TAILQ_HEAD(, hv_libvirt_call) waiting;	/* for the connection */
 	TAILQ_HEAD(, hv_libvirt_call) running;	/* calls on a worker */
+	struct hv_libvirt_call	*busy;		/* the call on conn, or NULL */
+	TAILQ_HEAD(, hv_libvirt_teardown) deferred; /* wait for a call of
+						   their generation */
 
 	pthread_mutex_t		 lost_lock;	/* guards the two below */
 	unsigned		 lost_gen;	/* generation that was closed */
@@ -118,6 +133,8 @@ struct hv_libvirt_teardown {
 	virConnectPtr		 conn;	/* reference to drop, or NULL */
 	int			 event_ids[HV_LIBVIRT_NEVENTS]; /* to deregister */
 	struct hv_libvirt_closer *closer; /* freed once unregistered */
+	unsigned		 gen;	/* generation of conn */
+	TAILQ_ENTRY(hv_libvirt_teardown) entry; /* in deferred */
 };
 
 /* What a call does. */
@@ -139,6 +156,9 @@ struct hv_libvirt_call {
 	char			*dconnuri;	/* migrate: target URI */
 	char			*uri;		/* migrate: migration URI or NULL */
 	uint64_t		 bandwidth;	/* migrate: MiB/s, 0 = unlimited */
+	char			*open_uri;	/* migrate: node URI to open */
+	int			 keepalive_interval; /* migrate: copies */
+	int			 keepalive_count;
 	virConnectPtr		 conn;		/* the job's own reference */
 	unsigned		 gen;		/* generation of conn */
 	int			 conn_dead;	/* failed on a dead connection */
@@ -163,7 +183,8 @@ struct hv_libvirt_call {
 	size_t			 ndomains;
 	struct hv_host		 host;		/* result: host_info */
 	int			 compatible;	/* result: compare_cpu */
-	TAILQ_ENTRY(hv_libvirt_call) entry;	/* in failing or running */
+	TAILQ_ENTRY(hv_libvirt_call) entry;	/* in failing, waiting or
+						   running */
 };
 
 /* Where each job statistic goes in struct hv_job_stats. */
@@ -202,6 +223,7 @@ static pthread_once_t hv_libvirt_once = PTHREAD_ONCE_INIT; /* init once */
 
 static void	hv_libvirt_open_start(struct hv_node *);
 static void	hv_libvirt_call_fail_event(evutil_socket_t, short, void *);
+static void	hv_libvirt_call_dispatch(struct hv_node *);
 static void	hv_libvirt_close_cb(virConnectPtr, int, void *);
 
 /* Route libvirt's own error reports to the debug log instead of stderr. */
@@ -334,10 +356,13 @@ hv_libvirt_teardown_done(void *arg)
 	free(td);
 }
 
-/* Deregister IDS, unregister CLOSER and close CONN (or nothing) on a worker. */
+/*
+ * Deregister IDS, unregister CLOSER and close CONN of generation GEN (or
+ * nothing) on a worker, once no call is using CONN.
+ */
 static void
-hv_libvirt_teardown(struct hv_node *node, virConnectPtr conn, const int *ids,
-    struct hv_libvirt_closer *closer)
+hv_libvirt_teardown(struct hv_node *node, virConnectPtr conn, unsigned gen,
+    const int *ids, struct hv_libvirt_closer *closer)
 {
 	struct hv_libvirt_teardown	*td;
 	size_t				 i;
@@ -345,12 +370,33 @@ hv_libvirt_teardown(struct hv_node *node, virConnectPtr conn, const int *ids,
 	td = xcalloc(1, sizeof *td);
 	td->node = node;
 	td->conn = conn;
+	td->gen = gen;
 	td->closer = closer;
 	for (i = 0; i < HV_LIBVIRT_NEVENTS; i++)
 		td->event_ids[i] = ids != NULL ? ids[i] : -1;
 	node->refs++;
+	if (conn != NULL && node->busy != NULL && node->busy->gen == gen) {
+		TAILQ_INSERT_TAIL(&node->deferred, td, entry);
+		return;
+	}
 	workers_submit(node->workers, hv_libvirt_teardown_work,
 	    hv_libvirt_teardown_done, td);
+}
+
+/* The call on generation GEN returned: start the teardowns waiting for it. */
+static void
+hv_libvirt_teardown_resume(struct hv_node *node, unsigned gen)
+{
+	struct hv_libvirt_teardown	*td, *next;
+
+	for (td = TAILQ_FIRST(&node->deferred); td != NULL; td = next) {
+		next = TAILQ_NEXT(td, entry);
+		if (td->gen != gen)
+			continue;
+		TAILQ_REMOVE(&node->deferred, td, entry);
+		workers_submit(node->workers, hv_libvirt_teardown_work,
+		    hv_libvirt_teardown_done, td);
+	}
 }
 
 /* Arm the reconnect timer and double the next delay. */
@@ -381,9 +427,20 @@ hv_libvirt_retry_timer(evutil_socket_t fd, short events, void *arg)
 static void
 hv_libvirt_lose(struct hv_node *node, const char *why)
 {
-	hv_libvirt_teardown(node, node->conn, node->event_ids, node->closer);
+	struct hv_libvirt_call	*call;
+
+	hv_libvirt_teardown(node, node->conn, node->gen, node->event_ids,
+	    node->closer);
 	node->conn = NULL;
 	node->closer = NULL;
+	node->busy = NULL;	/* its call returns on the old connection */
+	while ((call = TAILQ_FIRST(&node->waiting)) != NULL) {
+		TAILQ_REMOVE(&node->waiting, call, entry);
+		xasprintf(&call->error, "connection to node '%s' lost: %s",
+		    node->name, why);
+		TAILQ_INSERT_TAIL(&node->failing, call, entry);
+		event_active(node->fail_ev, EV_READ, 0);
+	}
 	node->backoff = 1;
 	node->state = HV_LIBVIRT_WAITING;
 	hv_libvirt_report_down(node, why);
@@ -600,8 +657,8 @@ hv_libvirt_open_done(void *arg)
 
 	if (node->dead) {
 		if (op->conn != NULL) {
-			hv_libvirt_teardown(node, op->conn, op->event_ids,
-			    op->closer);
+			hv_libvirt_teardown(node, op->conn, op->gen,
+			    op->event_ids, op->closer);
 			op->closer = NULL;
 		}
 		goto out;
@@ -613,8 +670,8 @@ hv_libvirt_open_done(void *arg)
 		if (why == NULL && virConnectIsAlive(op->conn) == 0)
 			why = "connection closed while connecting";
 		if (why != NULL) {
-			hv_libvirt_teardown(node, op->conn, op->event_ids,
-			    op->closer);
+			hv_libvirt_teardown(node, op->conn, op->gen,
+			    op->event_ids, op->closer);
 			op->conn = NULL;
 			op->closer = NULL;
 		}
@@ -707,7 +764,9 @@ hv_libvirt_node_create(struct event_base *base, struct workers *workers,
 	for (i = 0; i < HV_LIBVIRT_NEVENTS; i++)
 		node->event_ids[i] = -1;
 	TAILQ_INIT(&node->failing);
+	TAILQ_INIT(&node->waiting);
 	TAILQ_INIT(&node->running);
+	TAILQ_INIT(&node->deferred);
 	pthread_mutex_init(&node->lost_lock, NULL);
 	node->retry_timer = evtimer_new(base, hv_libvirt_retry_timer, node);
 	node->close_ev = event_new(base, -1, 0, hv_libvirt_close_event, node);
@@ -736,6 +795,7 @@ hv_libvirt_call_free(struct hv_libvirt_call *call)
 	free(call->vm);
 	free(call->dconnuri);
 	free(call->uri);
+	free(call->open_uri);
 	free(call->error);
 	free(call->cpu_xml);
 	for (i = 0; i < call->ndomains; i++) {
@@ -767,6 +827,10 @@ hv_libvirt_node_free(struct hv_node *node)
 		TAILQ_REMOVE(&node->failing, call, entry);
 		hv_libvirt_call_free(call);
 	}
+	while ((call = TAILQ_FIRST(&node->waiting)) != NULL) {
+		TAILQ_REMOVE(&node->waiting, call, entry);
+		hv_libvirt_call_free(call);
+	}
 	TAILQ_FOREACH(call, &node->running, entry) {
 		call->answered = 1;
 		if (call->deadline != NULL)
@@ -778,12 +842,12 @@ hv_libvirt_node_free(struct hv_node *node)
 
 	/* The owner's reference goes with the teardown job. */
 	if (node->state == HV_LIBVIRT_UP) {
-		hv_libvirt_teardown(node, node->conn, node->event_ids,
-		    node->closer);
+		hv_libvirt_teardown(node, node->conn, node->gen,
+		    node->event_ids, node->closer);
 		node->conn = NULL;
 		node->closer = NULL;
 	} else
-		hv_libvirt_teardown(node, NULL, NULL, NULL);
+		hv_libvirt_teardown(node, NULL, 0, NULL, NULL);
 	node->refs--;
 }
 
@@ -834,7 +898,8 @@ hv_libvirt_call_fail_event(evutil_socket_t fd, short events, void *arg)
 
 	while (!node->dead && (call = TAILQ_FIRST(&node->failing)) != NULL) {
 		TAILQ_REMOVE(&node->failing, call, entry);
-		hv_libvirt_call_answer(call, -1, call->error);
+		if (!call->answered)
+			hv_libvirt_call_answer(call, -1, call->error);
 		hv_libvirt_call_free(call);
 	}
 }
@@ -999,6 +1064,36 @@ hv_libvirt_call_host(struct hv_libvirt_call *call)
 	return (0);
 }
 
+/*
+ * Migrate on a connection of the call's own, opened here and closed when
+ * the call returns, so the node's connection stays free for the job
+ * statistics and the abort meanwhile (worker).  Fills call->error.
+ */
+static int
+hv_libvirt_call_migrate_own(struct hv_libvirt_call *call)
+{
+	virConnectPtr	conn;
+	virDomainPtr	dom = NULL;
+	int		rc = -1;
+
+	if ((conn = virConnectOpen(call->open_uri)) == NULL) {
+		call->error = hv_libvirt_error();
+		return (-1);
+	}
+	if (call->keepalive_interval > 0 && virConnectSetKeepAlive(conn,
+	    call->keepalive_interval, call->keepalive_count) < 0)
+		log_debug("no keepalive on '%s': %s", call->open_uri,
+		    virGetLastErrorMessage());
+	if ((dom = virDomainLookupByName(conn, call->vm)) != NULL)
+		rc = hv_libvirt_call_migrate(call, dom);
+	if (rc < 0)
+		call->error = hv_libvirt_error();
+	if (dom != NULL)
+		virDomainFree(dom);
+	virConnectClose(conn);
+	return (rc);
+}
+
 /* Run one call against its own connection reference (worker). */
 static void
 hv_libvirt_call_work(void *arg)
@@ -1013,6 +1108,10 @@ hv_libvirt_call_work(void *arg)
 	 */
 	if (__atomic_load_n(&call->expired, __ATOMIC_ACQUIRE))
 		goto out;
+	if (call->kind == HV_LIBVIRT_MIGRATE) {
+		rc = hv_libvirt_call_migrate_own(call);
+		goto out;
+	}
 	/*
 	 * Never talk on a connection keepalive has closed: libvirt 9.0 can
 	 * crash doing I/O on it while another thread closes it.
@@ -1051,15 +1150,13 @@ hv_libvirt_call_work(void *arg)
 	}
 
 	switch (call->kind) {
-	case HV_LIBVIRT_MIGRATE:
-		rc = hv_libvirt_call_migrate(call, dom);
-		break;
 	case HV_LIBVIRT_JOB_STATS:
 		rc = hv_libvirt_call_job_stats(call, dom);
 		break;
 	case HV_LIBVIRT_JOB_ABORT:
 		rc = virDomainAbortJob(dom);
 		break;
+	case HV_LIBVIRT_MIGRATE:
 	case HV_LIBVIRT_LIST:
 	case HV_LIBVIRT_HOST:
 	case HV_LIBVIRT_COMPARE:
@@ -1075,16 +1172,18 @@ hv_libvirt_call_work(void *arg)
 	}
 
 out:
-	if (rc < 0) {
+	if (rc < 0 && call->error == NULL) {
 		call->error = hv_libvirt_error();
 		/* A dead connection may never call the close callback. */
-		call->conn_dead = (virConnectIsAlive(call->conn) == 0);
+		if (call->conn != NULL)
+			call->conn_dead = (virConnectIsAlive(call->conn) == 0);
 	}
 done:
 	call->rc = rc;
 	if (dom != NULL)
 		virDomainFree(dom);
-	virConnectClose(call->conn);
+	if (call->conn != NULL)
+		virConnectClose(call->conn);
 	call->conn = NULL;
 }
 
@@ -1098,6 +1197,11 @@ hv_libvirt_call_done(void *arg)
 	TAILQ_REMOVE(&node->running, call, entry);
 	if (call->deadline != NULL)
 		event_del(call->deadline);
+	if (call->kind != HV_LIBVIRT_MIGRATE) {
+		if (node->busy == call)
+			node->busy = NULL;
+		hv_libvirt_teardown_resume(node, call->gen);
+	}
 	/*
 	 * libvirt does not always call the close callback when keepalive
 	 * closes a connection a thread is waiting on (a migration call):
@@ -1120,10 +1224,38 @@ hv_libvirt_call_done(void *arg)
 	else if (!node->dead)
 		log_debug("node '%s': late result for domain '%s' dropped",
 		    node->name, call->vm);
+	hv_libvirt_call_dispatch(node);
 	hv_libvirt_call_free(call);
 }
 
-/* Start CALL: on a worker if the node is up, else fail it from the loop. */
+/* Give the connection to the next waiting call, if it is free (loop). */
+static void
+hv_libvirt_call_dispatch(struct hv_node *node)
+{
+	struct hv_libvirt_call	*call;
+
+	while (!node->dead && node->state == HV_LIBVIRT_UP &&
+	    node->busy == NULL && (call = TAILQ_FIRST(&node->waiting)) != NULL) {
+		TAILQ_REMOVE(&node->waiting, call, entry);
+		if (call->answered) {	/* its deadline passed meanwhile */
+			hv_libvirt_call_free(call);
+			continue;
+		}
+		call->conn = node->conn;
+		call->gen = node->gen;
+		virConnectRef(call->conn);
+		node->busy = call;
+		TAILQ_INSERT_TAIL(&node->running, call, entry);
+		workers_submit(node->workers, hv_libvirt_call_work,
+		    hv_libvirt_call_done, call);
+	}
+}
+
+/*
+ * Start CALL: a migration on a thread and a connection of its own, any
+ * other call in line for the node's connection; fail it from the loop if
+ * the node is down.
+ */
 static void
 hv_libvirt_call_start(struct hv_node *node, struct hv_libvirt_call *call)
 {
@@ -1148,24 +1280,26 @@ hv_libvirt_call_start(struct hv_node *node, struct hv_libvirt_call *call)
 		return;
 	}
 
-	call->conn = node->conn;
-	call->gen = node->gen;
 	call->virt_type = node->virt_type;
-	virConnectRef(call->conn);
-	if (call->kind != HV_LIBVIRT_MIGRATE && node->call_timeout > 0) {
+	if (call->kind == HV_LIBVIRT_MIGRATE) {
+		call->gen = node->gen;
+		call->open_uri = xstrdup(node->uri);
+		call->keepalive_interval = node->keepalive_interval;
+		call->keepalive_count = node->keepalive_count;
+		TAILQ_INSERT_TAIL(&node->running, call, entry);
+		workers_spawn(node->workers, hv_libvirt_call_work,
+		    hv_libvirt_call_done, call);
+		return;
+	}
+	if (node->call_timeout > 0) {
 		call->deadline = evtimer_new(node->base, hv_libvirt_call_timer,
 		    call);
 		tv.tv_sec = node->call_timeout;
 		tv.tv_usec = 0;
 		evtimer_add(call->deadline, &tv);
 	}
-	TAILQ_INSERT_TAIL(&node->running, call, entry);
-	if (call->kind == HV_LIBVIRT_MIGRATE)
-		workers_spawn(node->workers, hv_libvirt_call_work,
-		    hv_libvirt_call_done, call);
-	else
-		workers_submit(node->workers, hv_libvirt_call_work,
-		    hv_libvirt_call_done, call);
+	TAILQ_INSERT_TAIL(&node->waiting, call, entry);
+	hv_libvirt_call_dispatch(node);
 }
 
 /* Make a call of KIND on domain VM. */

@@ -3,12 +3,9 @@
 # seed "Network Outages").  ferryd reaches the hosts over TCP on mgmt; the
 # p2p control connection and QEMU's stream use the migration network.
 #
-# NOT IN THE SUITE YET: in about half the runs ferryd crashes (SIGSEGV)
-# inside libvirt 9.0's client I/O loop (g_main_context_dispatch under
-# virNetClientSendWithReply, from virDomainLookupByName on a worker)
-# shortly after it reconnected to the host whose connection keepalive had
-# closed.  Cause not found yet (libvirt, or ferry's event implementation).
-# Run it by hand: sudo tests/harness.sh tests/e2e/test-outages-mgmt.sh
+# ferryd keeps one call at a time on each host connection and gives each
+# migration a connection of its own: with calls side by side, libvirt 9.0's
+# RPC client crashed here after the link came back (see hv-libvirt.c).
 #   3. ferryd's mgmt link to the source cut mid-copy: ferryd notices
 #      (keepalive), reconnects once healed and concludes: succeeded
 #   4. the same cut kept past unreachable_timeout: failed/ConnectionLost,
