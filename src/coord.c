@@ -22,7 +22,7 @@
  * the coord down at once but frees the struct when the callback returns.
  *
  * Records written here carry owner and epoch.  A record without them
- * (written by store_mig_put) reads as owner "" at epoch 0.
+ * (written by an older ferryd) reads as owner "" at epoch 0.
  */
 
 #include <sys/queue.h>

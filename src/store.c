@@ -1,13 +1,13 @@
 /*
- * store.c: ferry's shared state in Redis (see store.h).
+ * store.c: ferry's connection to Redis (see store.h).
  *
  * One hiredis async context at a time, attached to the libevent loop.  Its
  * life is a small machine: no context (waiting for the retry timer), a
  * context connecting, a context up.  Commands are sent only while up; while
- * not up, writes wait in the pending list (the latest per migration, in
- * order of first write) and are flushed, before anything else, as soon as
- * the connection is back.  Reads and claims fail at once while not up, but
- * always from the loop, never inside the call.
+ * not up, releases wait in the pending list (a repeated one only once, in
+ * order of first release) and are flushed, before anything else, as soon
+ * as the connection is back.  Claims and other commands fail at once while
+ * not up, but always from the loop, never inside the call.
  *
  * Lifetime rules, because hiredis calls back into us from inside itself:
  *  - every command whose reply we wait for carries a struct store_req as
@@ -28,9 +28,6 @@
 
 #include <sys/queue.h>
 
-#include <inttypes.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,20 +53,13 @@ static const char store_release_lua[] =
     "end "
     "return 0";
 
-/* What a write does once sent. */
-enum store_write_type {
-	STORE_WRITE_MIG,	/* HSET mig:<name>, ZADD migs, PUBLISH events */
-	STORE_WRITE_RELEASE,	/* conditional DEL of vm:<vm>:active */
-};
-
-/* One write to Redis: sent while up, kept in the pending list otherwise. */
+/*
+ * One write to Redis, a release (the conditional DEL of vm:<vm>:active):
+ * sent while up, kept in the pending list otherwise.
+ */
 struct store_write {
-	enum store_write_type	 type;		/* which fields are used */
-	char			*name;		/* migration name */
-	char			*vm;		/* VM name ("" if none given) */
-	char			*json;		/* MIG: the whole record */
-	char			*phase;		/* MIG: its phase */
-	uint64_t		 created;	/* MIG: creation ms (score) */
+	char			*name;		/* migration releasing */
+	char			*vm;		/* VM it releases */
 	TAILQ_ENTRY(store_write) entry;		/* in the pending list */
 };
 TAILQ_HEAD(store_writes, store_write);
@@ -83,15 +73,6 @@ struct store_claim {
 	void		*arg;		/* its argument */
 };
 
-/* A store_mig_load in progress. */
-struct store_load {
-	store_record_cb	  record_cb;	/* one call per record */
-	store_done_cb	  done_cb;	/* then one call at the end */
-	void		 *arg;		/* their argument */
-	char		**names;	/* names from ZRANGE, oldest first */
-	size_t		  nnames;	/* how many */
-};
-
 /* A store_command in progress: another module's command. */
 struct store_cmd {
 	store_reply_cb	  cb;		/* caller's callback (may be NULL) */
@@ -102,9 +83,8 @@ struct store_cmd {
 /* One command awaiting its reply: the privdata hiredis hands back. */
 struct store_req {
 	struct store		*s;	/* NULL once the store is freed */
-	struct store_write	*w;	/* write sent, owned here */
+	struct store_write	*w;	/* release sent, owned here */
 	struct store_claim	*claim;	/* claim in progress, owned here */
-	struct store_load	*load;	/* load in progress, owned here */
 	struct store_cmd	*cmd;	/* store_command, owned here */
 	TAILQ_ENTRY(store_req)	 entry;	/* in the store's inflight list */
 };
@@ -114,7 +94,6 @@ TAILQ_HEAD(store_reqs, store_req);
 enum store_note_type {
 	STORE_NOTE_UP,		/* up_cb(up) */
 	STORE_NOTE_CLAIM,	/* claim failed: cb(-1, NULL, err) */
-	STORE_NOTE_LOAD,	/* load failed: done_cb(-1, err) */
 	STORE_NOTE_CMD,		/* command failed: cb(NULL, err) */
 };
 
@@ -123,9 +102,8 @@ struct store_note {
 	enum store_note_type	 type;	/* which callback */
 	int			 up;	/* UP: the new state */
 	struct store_claim	*claim;	/* CLAIM: owned here */
-	struct store_load	*load;	/* LOAD: owned here */
 	struct store_cmd	*cmd;	/* CMD: owned here */
-	char			*err;	/* CLAIM, LOAD, CMD: the reason */
+	char			*err;	/* CLAIM, CMD: the reason */
 	TAILQ_ENTRY(store_note)	 entry;	/* in the store's notes list */
 };
 TAILQ_HEAD(store_notes, store_note);
@@ -159,15 +137,13 @@ struct store {
 /* Forward declarations. */
 static void	store_connect(struct store *);
 
-/* Build PREFIX + PART + ARG (ARG may be NULL) as a new string. */
+/* The key of VM's claim, PREFIX + "vm:" + VM + ":active", as a new string. */
 static char *
-store_key(struct store *s, const char *part, const char *arg,
-    const char *suffix)
+store_vm_key(struct store *s, const char *vm)
 {
 	char	*key;
 
-	xasprintf(&key, "%s%s%s%s", s->prefix, part, arg != NULL ? arg : "",
-	    suffix != NULL ? suffix : "");
+	xasprintf(&key, "%svm:%s:active", s->prefix, vm);
 	return (key);
 }
 
@@ -179,8 +155,6 @@ store_write_free(struct store_write *w)
 		return;
 	free(w->name);
 	free(w->vm);
-	free(w->json);
-	free(w->phase);
 	free(w);
 }
 
@@ -193,20 +167,6 @@ store_claim_free(struct store_claim *c)
 	free(c->vm);
 	free(c->name);
 	free(c);
-}
-
-/* Free a load without calling its callbacks. */
-static void
-store_load_free(struct store_load *l)
-{
-	size_t	i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->nnames; i++)
-		free(l->names[i]);
-	free(l->names);
-	free(l);
 }
 
 /* Free a command without calling its callback; its FREE_CB runs. */
@@ -226,7 +186,6 @@ store_req_free(struct store_req *req)
 {
 	store_write_free(req->w);
 	store_claim_free(req->claim);
-	store_load_free(req->load);
 	store_cmd_free(req->cmd);
 	free(req);
 }
@@ -247,7 +206,6 @@ static void
 store_note_free(struct store_note *n)
 {
 	store_claim_free(n->claim);
-	store_load_free(n->load);
 	store_cmd_free(n->cmd);
 	free(n->err);
 	free(n);
@@ -313,18 +271,6 @@ store_note_claim(struct store *s, struct store_claim *c, const char *err)
 	store_note_add(s, n);
 }
 
-/* Queue the failure of load L (taking it) with ERR. */
-static void
-store_note_load(struct store *s, struct store_load *l, const char *err)
-{
-	struct store_note	*n = xcalloc(1, sizeof *n);
-
-	n->type = STORE_NOTE_LOAD;
-	n->load = l;
-	n->err = xstrdup(err);
-	store_note_add(s, n);
-}
-
 /* Queue the failure of command CMD (taking it) with ERR. */
 static void
 store_note_cmd(struct store *s, struct store_cmd *cmd, const char *err)
@@ -355,9 +301,6 @@ store_note_cb(evutil_socket_t fd, short events, void *arg)
 			break;
 		case STORE_NOTE_CLAIM:
 			n->claim->cb(-1, NULL, n->err, n->claim->arg);
-			break;
-		case STORE_NOTE_LOAD:
-			n->load->done_cb(-1, n->err, n->load->arg);
 			break;
 		case STORE_NOTE_CMD:
 			if (n->cmd->cb != NULL)
@@ -415,67 +358,24 @@ store_req_new(struct store *s)
 	return (req);
 }
 
-/* The pending write that W supersedes (same migration or release), if any. */
-static struct store_write *
-store_pending_find(struct store *s, const struct store_write *w)
-{
-	struct store_write	*p;
-
-	TAILQ_FOREACH(p, &s->pending, entry) {
-		if (p->type != w->type || strcmp(p->name, w->name) != 0)
-			continue;
-		if (w->type == STORE_WRITE_RELEASE && strcmp(p->vm, w->vm) != 0)
-			continue;
-		return (p);
-	}
-	return (NULL);
-}
-
 /*
- * Keep W (taking it) until the connection is back.  A later write of the
- * same migration replaces the earlier one but keeps its place, so records
- * land in the order they were first written.
+ * Keep W (taking it) until the connection is back, in order.  The same
+ * release (same VM, same migration) already kept makes W redundant.
  */
 static void
 store_pending_add(struct store *s, struct store_write *w)
 {
 	struct store_write	*p;
 
-	if ((p = store_pending_find(s, w)) != NULL) {
-		TAILQ_INSERT_AFTER(&s->pending, p, w, entry);
-		TAILQ_REMOVE(&s->pending, p, entry);
-		store_write_free(p);
-		return;
+	TAILQ_FOREACH(p, &s->pending, entry) {
+		if (strcmp(p->vm, w->vm) == 0 &&
+		    strcmp(p->name, w->name) == 0) {
+			store_write_free(w);
+			return;
+		}
 	}
 	TAILQ_INSERT_TAIL(&s->pending, w, entry);
 	s->npending++;
-}
-
-/* Log the errors in the reply to a write. */
-static void
-store_write_check(struct store *s, struct store_write *w, redisReply *r)
-{
-	const char	*what = w->type == STORE_WRITE_MIG ?
-			    "cannot store migration" : "cannot release VM of";
-	size_t		 i;
-
-	if (r->type == REDIS_REPLY_ERROR) {
-		log_error("redis %s:%d: %s '%s': %s", s->host, s->port, what,
-		    w->name, r->str);
-		return;
-	}
-	if (w->type != STORE_WRITE_MIG)
-		return;
-	if (r->type != REDIS_REPLY_ARRAY) {
-		log_error("redis %s:%d: %s '%s': transaction aborted",
-		    s->host, s->port, what, w->name);
-		return;
-	}
-	for (i = 0; i < r->elements; i++) {
-		if (r->element[i]->type == REDIS_REPLY_ERROR)
-			log_error("redis %s:%d: %s '%s': %s", s->host,
-			    s->port, what, w->name, r->element[i]->str);
-	}
 }
 
 /* Reply to a write: log errors; if the connection died, keep it again. */
@@ -494,7 +394,9 @@ store_write_done(redisAsyncContext *ac, void *r, void *privdata)
 		req->w = NULL;
 		goto out;
 	}
-	store_write_check(s, req->w, reply);
+	if (reply->type == REDIS_REPLY_ERROR)
+		log_error("redis %s:%d: cannot release VM of '%s': %s",
+		    s->host, s->port, req->w->name, reply->str);
 out:
 	store_req_free(req);
 }
@@ -504,61 +406,22 @@ static void
 store_write_send(struct store *s, struct store_write *w)
 {
 	struct store_req	*req = store_req_new(s);
-	char			*key = NULL, *zkey = NULL, *chan = NULL;
-	char			 score[32];
-	const char		*multi[] = { "MULTI" }, *exec[] = { "EXEC" };
-	const char		*eval[5], *hset[8], *zadd[4], *pub[3];
-	int			 rc;
+	char			*key = store_vm_key(s, w->vm);
+	const char		*argv[5];
 
 	req->w = w;
-	if (w->type == STORE_WRITE_RELEASE) {
-		key = store_key(s, "vm:", w->vm, ":active");
-		eval[0] = "EVAL";
-		eval[1] = store_release_lua;
-		eval[2] = "1";
-		eval[3] = key;
-		eval[4] = w->name;
-		rc = store_send_str(s, store_write_done, req, nitems(eval),
-		    eval);
-	} else {
-		key = store_key(s, "mig:", w->name, NULL);
-		zkey = store_key(s, "migs", NULL, NULL);
-		chan = store_key(s, "events", NULL, NULL);
-		snprintf(score, sizeof score, "%" PRIu64, w->created);
-		hset[0] = "HSET";
-		hset[1] = key;
-		hset[2] = "json";
-		hset[3] = w->json;
-		hset[4] = "vm";
-		hset[5] = w->vm;
-		hset[6] = "phase";
-		hset[7] = w->phase;
-		zadd[0] = "ZADD";
-		zadd[1] = zkey;
-		zadd[2] = score;
-		zadd[3] = w->name;
-		pub[0] = "PUBLISH";
-		pub[1] = chan;
-		pub[2] = w->json;
-		/* MULTI/EXEC: the record and its index land together. */
-		if (store_send_str(s, NULL, NULL, 1, multi) != 0 ||
-		    store_send_str(s, NULL, NULL, nitems(hset), hset) != 0 ||
-		    store_send_str(s, NULL, NULL, nitems(zadd), zadd) != 0 ||
-		    store_send_str(s, NULL, NULL, nitems(pub), pub) != 0)
-			rc = -1;
-		else {
-			rc = store_send_str(s, store_write_done, req, 1,
-			    exec);
-		}
-	}
-	if (rc != 0) {
+	argv[0] = "EVAL";
+	argv[1] = store_release_lua;
+	argv[2] = "1";
+	argv[3] = key;
+	argv[4] = w->name;
+	if (store_send_str(s, store_write_done, req, nitems(argv),
+	    argv) != 0) {
 		store_pending_add(s, w);
 		req->w = NULL;
 		store_req_free(req);
 	}
 	free(key);
-	free(zkey);
-	free(chan);
 }
 
 /* Send every pending write, in order, now that the connection is up. */
@@ -814,35 +677,12 @@ store_is_up(struct store *s)
 	return (s->up);
 }
 
-/* Persist migration NAME and publish it; kept while Redis is down. */
-void
-store_mig_put(struct store *s, const char *name, const char *json,
-    const char *vm, uint64_t created, const char *phase)
-{
-	struct store_write	*w;
-
-	if (name == NULL || json == NULL) {
-		log_error("store: migration without %s not stored",
-		    name == NULL ? "name" : "record");
-		return;
-	}
-	w = xcalloc(1, sizeof *w);
-	w->type = STORE_WRITE_MIG;
-	w->name = xstrdup(name);
-	w->json = xstrdup(json);
-	w->vm = xstrdup(vm != NULL ? vm : "");
-	w->phase = xstrdup(phase != NULL ? phase : "");
-	w->created = created;
-	store_write_submit(s, w);
-}
-
 /* Release VM's claim if migration NAME holds it; kept while down. */
 void
 store_vm_release(struct store *s, const char *vm, const char *name)
 {
 	struct store_write	*w = xcalloc(1, sizeof *w);
 
-	w->type = STORE_WRITE_RELEASE;
 	w->vm = xstrdup(vm);
 	w->name = xstrdup(name);
 	store_write_submit(s, w);
@@ -944,7 +784,7 @@ store_claim_set_done(redisAsyncContext *ac, void *r, void *privdata)
 		break;
 	case REDIS_REPLY_NIL:
 		/* Held: learn by whom. */
-		key = store_key(s, "vm:", c->vm, ":active");
+		key = store_vm_key(s, c->vm);
 		argv[0] = "GET";
 		argv[1] = key;
 		req = store_req_new(s);
@@ -975,7 +815,7 @@ store_claim_set(struct store *s, struct store_claim *c)
 		store_note_claim(s, c, "redis is unreachable");
 		return;
 	}
-	key = store_key(s, "vm:", c->vm, ":active");
+	key = store_vm_key(s, c->vm);
 	argv[0] = "SET";
 	argv[1] = key;
 	argv[2] = c->name;
@@ -1003,182 +843,6 @@ store_vm_claim(struct store *s, const char *vm, const char *name,
 	c->cb = cb;
 	c->arg = arg;
 	store_claim_set(s, c);
-}
-
-/* Finish load L (taking it) with an error. */
-static void
-store_load_fail(struct store *s, struct store_load *l, const char *cmd,
-    const redisReply *r)
-{
-	char	*err;
-
-	if (r->type == REDIS_REPLY_ERROR)
-		xasprintf(&err, "redis %s failed: %s", cmd, r->str);
-	else
-		xasprintf(&err, "redis %s: unexpected reply type %d", cmd,
-		    r->type);
-	store_enter(s);
-	l->done_cb(-1, err, l->arg);
-	store_load_free(l);
-	store_leave(s);
-	free(err);
-}
-
-/* Reply to MULTI, HGET mig:<name> json..., EXEC: hand the records over. */
-static void
-store_load_exec_done(redisAsyncContext *ac, void *r, void *privdata)
-{
-	struct store_req	*req = privdata;
-	struct store		*s = store_req_detach(req);
-	struct store_load	*l = req->load;
-	redisReply		*reply = r, *e;
-	size_t			 i;
-
-	req->load = NULL;
-	store_req_free(req);
-	if (s == NULL) {
-		store_load_free(l);
-		return;
-	}
-	if (reply == NULL) {
-		store_note_load(s, l, "redis connection lost");
-		return;
-	}
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != l->nnames) {
-		store_load_fail(s, l, "EXEC", reply);
-		return;
-	}
-
-	store_enter(s);
-	for (i = 0; i < l->nnames && !s->dead; i++) {
-		e = reply->element[i];
-		switch (e->type) {
-		case REDIS_REPLY_STRING:
-			l->record_cb(l->names[i], e->str, l->arg);
-			break;
-		case REDIS_REPLY_NIL:
-			log_warn("redis %s:%d: migration '%s' has no record; "
-			    "skipped", s->host, s->port, l->names[i]);
-			break;
-		case REDIS_REPLY_ERROR:
-			log_warn("redis %s:%d: migration '%s' cannot be read: "
-			    "%s; skipped", s->host, s->port, l->names[i],
-			    e->str);
-			break;
-		default:
-			log_warn("redis %s:%d: migration '%s' record is not a "
-			    "string; skipped", s->host, s->port, l->names[i]);
-			break;
-		}
-	}
-	if (!s->dead)
-		l->done_cb(0, NULL, l->arg);
-	store_load_free(l);
-	store_leave(s);
-}
-
-/* Reply to ZRANGE migs 0 -1: read every record in one transaction. */
-static void
-store_load_range_done(redisAsyncContext *ac, void *r, void *privdata)
-{
-	struct store_req	*req = privdata;
-	struct store		*s = store_req_detach(req);
-	struct store_load	*l = req->load;
-	redisReply		*reply = r, *e;
-	const char		*multi[] = { "MULTI" }, *exec[] = { "EXEC" };
-	const char		*hget[3];
-	char			*key;
-	size_t			 i;
-	int			 failed = 0;
-
-	req->load = NULL;
-	store_req_free(req);
-	if (s == NULL) {
-		store_load_free(l);
-		return;
-	}
-	if (reply == NULL) {
-		store_note_load(s, l, "redis connection lost");
-		return;
-	}
-	if (reply->type != REDIS_REPLY_ARRAY) {
-		store_load_fail(s, l, "ZRANGE", reply);
-		return;
-	}
-
-	l->names = xcalloc(reply->elements, sizeof *l->names);
-	for (i = 0; i < reply->elements; i++) {
-		e = reply->element[i];
-		if (e->type != REDIS_REPLY_STRING || memchr(e->str, '\0',
-		    e->len) != NULL) {
-			log_warn("redis %s:%d: odd member of the migration "
-			    "index; skipped", s->host, s->port);
-			continue;
-		}
-		l->names[l->nnames++] = xstrndup(e->str, e->len);
-	}
-	if (l->nnames == 0) {
-		store_enter(s);
-		l->done_cb(0, NULL, l->arg);
-		store_load_free(l);
-		store_leave(s);
-		return;
-	}
-
-	req = store_req_new(s);
-	req->load = l;
-	if (store_send_str(s, NULL, NULL, 1, multi) != 0)
-		failed = 1;
-	for (i = 0; i < l->nnames && !failed; i++) {
-		key = store_key(s, "mig:", l->names[i], NULL);
-		hget[0] = "HGET";
-		hget[1] = key;
-		hget[2] = "json";
-		if (store_send_str(s, NULL, NULL, nitems(hget), hget) != 0)
-			failed = 1;
-		free(key);
-	}
-	if (!failed && store_send_str(s, store_load_exec_done, req, 1,
-	    exec) != 0)
-		failed = 1;
-	if (failed) {
-		req->load = NULL;
-		store_req_free(req);
-		store_note_load(s, l, "redis connection lost");
-	}
-}
-
-/* Read every stored migration, oldest first; the answer comes later. */
-void
-store_mig_load(struct store *s, store_record_cb record_cb,
-    store_done_cb done_cb, void *arg)
-{
-	struct store_load	*l = xcalloc(1, sizeof *l);
-	struct store_req	*req;
-	char			*zkey;
-	const char		*argv[4];
-
-	l->record_cb = record_cb;
-	l->done_cb = done_cb;
-	l->arg = arg;
-	if (!s->up) {
-		store_note_load(s, l, "redis is unreachable");
-		return;
-	}
-	zkey = store_key(s, "migs", NULL, NULL);
-	argv[0] = "ZRANGE";
-	argv[1] = zkey;
-	argv[2] = "0";
-	argv[3] = "-1";
-	req = store_req_new(s);
-	req->load = l;
-	if (store_send_str(s, store_load_range_done, req, nitems(argv),
-	    argv) != 0) {
-		req->load = NULL;
-		store_req_free(req);
-		store_note_load(s, l, "redis connection lost");
-	}
-	free(zkey);
 }
 
 /* Reply to a store_command: hand it to the caller's callback. */

@@ -1,21 +1,18 @@
 /*
- * store.h: ferry's shared state in Redis (hiredis async, attached to the
+ * store.h: ferry's connection to Redis (hiredis async, attached to the
  * libevent loop).  Never blocks the loop.  While Redis is unreachable the
- * store reconnects with backoff, logs it clearly, and keeps every record
- * written meanwhile (the latest per name) to write once it is back:
- * nothing is lost.
+ * store reconnects with backoff, logs it clearly, and keeps every claim
+ * release made meanwhile to send, in order, once it is back: nothing is
+ * lost.  Other modules send their own commands over it (store_command):
+ * coord.c writes the migration records (see coord.h).
  *
- * Keys, under PREFIX (default "ferry:"):
- *	mig:<name>	hash: json (the whole object), vm, phase
- *	migs		sorted set: migration names scored by creation ms
+ * Keys of its own, under PREFIX (default "ferry:"):
  *	vm:<vm>:active	string: name of the VM's active migration (SET NX)
- *	events		pub/sub channel: every record written, as JSON
  */
 #ifndef FERRY_STORE_H
 #define FERRY_STORE_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 struct event_base;
 struct store;
@@ -28,10 +25,6 @@ struct store_cbs {
 
 /* rc: 1 claimed; 0 already held, HOLDER names the holder; -1 error (ERR). */
 typedef void (*store_claim_cb)(int, const char *, const char *, void *);
-/* Called once per stored migration by store_mig_load. */
-typedef void (*store_record_cb)(const char *, const char *, void *);
-/* rc 0 or -1 with ERR. */
-typedef void (*store_done_cb)(int, const char *, void *);
 
 struct redisReply;
 
@@ -48,19 +41,15 @@ struct store	*store_create(struct event_base *, const char *, int,
 void		 store_free(struct store *);		/* accepts NULL */
 int		 store_is_up(struct store *);
 
-/*
- * Persist migration NAME (HSET mig:<name> json JSON vm VM phase PHASE,
- * ZADD migs CREATED NAME) and PUBLISH JSON on events.  Fire and forget;
- * while down, kept (latest per name) and flushed in order on reconnect.
- */
-void	 store_mig_put(struct store *, const char *name, const char *json,
-	     const char *vm, uint64_t created, const char *phase);
-
 /* SET vm:<VM>:active NAME NX.  Fails (-1) at once when down. */
 void	 store_vm_claim(struct store *, const char *, const char *,
 	     store_claim_cb, void *);
 
-/* Delete vm:<VM>:active if it still holds NAME (one Lua script). */
+/*
+ * Delete vm:<VM>:active if it still holds NAME (one Lua script).  Fire and
+ * forget; while down, kept (each VM and NAME once) and sent in order on
+ * reconnect, before any other command.
+ */
 void	 store_vm_release(struct store *, const char *, const char *);
 
 /*
@@ -76,12 +65,5 @@ void	 store_command(struct store *, int, const char *const *,
 
 /* The key prefix, e.g. "ferry:". */
 const char	*store_prefix(struct store *);
-
-/*
- * Read every stored migration, oldest first: RECORD_CB(name, json, arg)
- * per record, then DONE_CB(rc, err, arg).
- */
-void	 store_mig_load(struct store *, store_record_cb, store_done_cb,
-	     void *);
 
 #endif

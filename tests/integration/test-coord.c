@@ -1048,24 +1048,31 @@ coord_mig_take__right_expected__old_owner_conflicts(void **state)
 }
 
 /* Take-over of a record that does not exist is an error; of a record
- * without owner (store_mig_put), it works from ("", 0). */
+ * without owner (as an older ferryd wrote them), it works from ("", 0). */
 static void
 coord_mig_take__absent_or_unowned__error_or_epoch_one(void **state)
 {
 	struct t	*t = *state;
 	struct t_rep	*a = t_rep_start(t, 0, t->port, "rep-a", 5000);
 	struct t_res	 res;
+	redisContext	*c;
 
 	t_mig_take(t, a->c, "mig-none", "", 0, &res);
 	assert_int_equal(res.rc, -1);
 	assert_int_equal(res.owner_null, 1);
 	assert_string_equal(res.err, "migration 'mig-none' has no record");
 
-	store_mig_put(a->s, "mig-old", "{}", "vm-o", 1, "Running");
+	c = t_redis_connect(t->port);
+	t_redis_do(c, "HSET %smig:mig-old json {} vm vm-o phase Running",
+	    t->prefix);
 	t_mig_take(t, a->c, "mig-old", "", 0, &res);
 	assert_int_equal(res.rc, 1);
 	assert_string_equal(res.owner, "rep-a");
 	assert_int_equal(res.epoch, 1);
+	t_check_field(t, c, "mig:mig-old", "owner", "rep-a");
+	t_check_field(t, c, "mig:mig-old", "epoch", "1");
+	t_check_field(t, c, "mig:mig-old", "json", "{}");
+	redisFree(c);
 }
 
 int

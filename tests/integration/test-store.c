@@ -3,10 +3,13 @@
  *
  * tests/harness.sh starts a private redis-server and exports
  * FERRY_REDIS_PORT (and FERRY_REDIS_DIR).  The outage tests start one more
- * redis-server of their own, which they kill and restart.  Each test has
- * its own event base and key prefix; a safety timer fails a test whose
- * callback never comes.  A plain blocking hiredis context checks what
- * landed in Redis (tests only: the store itself never blocks).
+ * redis-server of their own (redis-helper.c), which they kill and restart.
+ * Each test has its own event base and key prefix; a safety timer fails a
+ * test whose callback never comes.  A plain blocking hiredis context checks
+ * (or changes) what is in Redis, and a MONITOR connection shows what the
+ * store sent, in order (tests only: the store itself never blocks).
+ * store_command's replies, errors and dropped links are tested in
+ * test-coord.c; here, how it meets the rest of the store.
  */
 
 #include <sys/socket.h>
@@ -41,7 +44,19 @@
 #include "redis-helper.h"
 
 #define T_SAFETY_MS	5000
-#define T_MAX_RECORDS	16
+#define T_MAX_SEEN	16
+
+/* The answer of one store_command. */
+struct t_res {
+	int		 done;		/* callback calls */
+	int		 freed;		/* free_cb calls */
+	int		 done_at_free;	/* callback calls when freed */
+	int		 type;		/* reply type (-1 if none) */
+	long long	 integer;	/* integer reply */
+	char		 str[256];	/* string or status reply */
+	char		 err[256];	/* error ("" if NULL) */
+	int		 err_null;	/* error was NULL */
+};
 
 /* One test's world: a loop, a store and what its callbacks reported. */
 struct t {
@@ -57,6 +72,8 @@ struct t {
 	int			 nups;		/* how many */
 	int			 up;		/* last up_cb value */
 	int			 down_seen;	/* up_cb(0) was called */
+	char			 up_get[128];	/* up_cb(1) GETs this key */
+	struct t_res		 up_res;	/* and its answer */
 
 	int			 claim_done;	/* claim callback calls */
 	int			 claim_rc;	/* its rc */
@@ -64,12 +81,8 @@ struct t {
 	char			 claim_err[256]; /* its error ("" if NULL) */
 	int			 free_in_claim;	/* store_free inside claim cb */
 
-	int			 load_done;	/* load done callback calls */
-	int			 load_rc;	/* its rc */
-	char			 load_err[256];	/* its error ("" if NULL) */
-	char			*names[T_MAX_RECORDS];	/* records' names */
-	char			*jsons[T_MAX_RECORDS];	/* records' JSON */
-	int			 nrecords;	/* how many */
+	char			*seen[T_MAX_SEEN]; /* MONITOR lines kept */
+	int			 nseen;		/* how many */
 };
 
 /* Port of the harness' redis-server. */
@@ -133,17 +146,62 @@ t_drain(struct t *t)
 	assert_false(t->timed_out);
 }
 
-/* up_cb: record the transition. */
+/* Forget RES's last answer. */
+static void
+t_res_reset(struct t_res *res)
+{
+	memset(res, 0, sizeof *res);
+	res->type = -1;
+}
+
+/* store_command's callback: record the answer. */
+static void
+t_reply_cb(const struct redisReply *reply, const char *err, void *arg)
+{
+	struct t_res	*res = arg;
+
+	res->done++;
+	res->err_null = (err == NULL);
+	snprintf(res->err, sizeof res->err, "%s", err != NULL ? err : "");
+	if (reply == NULL)
+		return;
+	res->type = reply->type;
+	res->integer = reply->integer;
+	if (reply->str != NULL)
+		snprintf(res->str, sizeof res->str, "%.*s", (int)reply->len,
+		    reply->str);
+}
+
+/* store_command's free_cb: count it, and whether the callback came first. */
+static void
+t_reply_free(void *arg)
+{
+	struct t_res	*res = arg;
+
+	res->freed++;
+	res->done_at_free = res->done;
+}
+
+/* up_cb: record the transition; when up, send the GET asked for. */
 static void
 t_up_cb(int up, void *arg)
 {
 	struct t	*t = arg;
+	const char	*argv[2];
 
 	assert_true(t->nups < (int)nitems(t->ups));
 	t->ups[t->nups++] = up;
 	t->up = up;
 	if (!up)
 		t->down_seen = 1;
+	if (up && t->up_get[0] != '\0') {
+		argv[0] = "GET";
+		argv[1] = t->up_get;
+		t_res_reset(&t->up_res);
+		store_command(t->s, nitems(argv), argv, NULL, t_reply_cb,
+		    &t->up_res, t_reply_free);
+		t->up_get[0] = '\0';
+	}
 }
 
 /* Create the store on PORT (not waiting for it). */
@@ -195,55 +253,140 @@ t_claim(struct t *t, const char *vm, const char *name)
 	return (t->claim_rc);
 }
 
-/* Forget the records of the last load. */
+/* Run ARGC C strings with store_command and wait until it is over. */
 static void
-t_records_clear(struct t *t)
+t_command(struct t *t, struct t_res *res, int argc, const char *const *argv)
+{
+	t_res_reset(res);
+	store_command(t->s, argc, argv, NULL, t_reply_cb, res, t_reply_free);
+	assert_int_equal(res->done, 0);		/* never inside the call */
+	assert_int_equal(res->freed, 0);
+	t_run_until(t, &res->freed);
+	assert_int_equal(res->done, 1);
+	assert_int_equal(res->freed, 1);
+	assert_int_equal(res->done_at_free, 1);	/* after the callback */
+}
+
+/* Check that vm:VM:active (under T's prefix) holds WANT (NULL: absent). */
+static void
+t_check_claim(struct t *t, redisContext *c, const char *vm, const char *want)
+{
+	char	*v;
+
+	v = t_redis_str(c, "GET %svm:%s:active", t->prefix, vm);
+	if (want == NULL)
+		assert_null(v);
+	else {
+		assert_non_null(v);
+		assert_string_equal(v, want);
+	}
+	free(v);
+}
+
+/* A connection to PORT that has started MONITOR. */
+static redisContext *
+t_monitor(int port)
+{
+	redisContext	*mon = t_redis_connect(port);
+	redisReply	*r;
+
+	r = redisCommand(mon, "MONITOR");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	return (mon);
+}
+
+/*
+ * Read MON until it shows an ECHO sent now on C; keep, in order, the
+ * commands naming T's prefix that clients sent (not those that scripts
+ * ran, which MONITOR shows as "lua").
+ */
+static void
+t_monitor_collect(struct t *t, redisContext *mon, redisContext *c)
+{
+	redisReply	*r;
+	void		*reply;
+	int		 end = 0;
+
+	t_redis_do(c, "ECHO %smonitor-end", t->prefix);
+	while (!end) {
+		assert_int_equal(redisGetReply(mon, &reply), REDIS_OK);
+		r = reply;
+		assert_int_equal(r->type, REDIS_REPLY_STATUS);
+		if (strstr(r->str, "monitor-end") != NULL)
+			end = 1;
+		else if (strstr(r->str, t->prefix) != NULL &&
+		    strstr(r->str, " lua]") == NULL) {
+			assert_true(t->nseen < T_MAX_SEEN);
+			t->seen[t->nseen++] = xstrdup(r->str);
+		}
+		freeReplyObject(r);
+	}
+}
+
+/* Check that the Ith command seen ends with "<prefix>KEY" and ARGS. */
+static void
+t_seen_check(struct t *t, int i, const char *cmd, const char *key,
+    const char *args)
+{
+	char		 want[256];
+	const char	*line;
+	size_t		 len, wlen;
+
+	assert_true(i < t->nseen);
+	line = t->seen[i];
+	snprintf(want, sizeof want, "\"%s\" ", cmd);
+	assert_non_null(strstr(line, want));
+	snprintf(want, sizeof want, "\"%s%s\"%s", t->prefix, key, args);
+	len = strlen(line);
+	wlen = strlen(want);
+	assert_true(len >= wlen);
+	assert_string_equal(line + len - wlen, want);
+}
+
+/* Forget the MONITOR lines kept. */
+static void
+t_seen_clear(struct t *t)
 {
 	int	i;
 
-	for (i = 0; i < t->nrecords; i++) {
-		free(t->names[i]);
-		free(t->jsons[i]);
-	}
-	t->nrecords = 0;
+	for (i = 0; i < t->nseen; i++)
+		free(t->seen[i]);
+	t->nseen = 0;
 }
 
-/* record_cb: keep the record. */
-static void
-t_record_cb(const char *name, const char *json, void *arg)
-{
-	struct t	*t = arg;
-
-	assert_int_equal(t->load_done, 0);	/* records come first */
-	assert_true(t->nrecords < T_MAX_RECORDS);
-	t->names[t->nrecords] = xstrdup(name);
-	t->jsons[t->nrecords] = xstrdup(json);
-	t->nrecords++;
-}
-
-/* done_cb of a load: record the outcome. */
-static void
-t_load_done(int rc, const char *err, void *arg)
-{
-	struct t	*t = arg;
-
-	t->load_done++;
-	t->load_rc = rc;
-	snprintf(t->load_err, sizeof t->load_err, "%s", err != NULL ? err :
-	    "");
-}
-
-/* Load every record and wait for the end; the rc. */
+/* Count lines of F holding both W1 and W2. */
 static int
-t_load(struct t *t)
+t_count_lines(FILE *f, const char *w1, const char *w2)
 {
-	t_records_clear(t);
-	t->load_done = 0;
-	store_mig_load(t->s, t_record_cb, t_load_done, t);
-	assert_int_equal(t->load_done, 0);	/* never inside the call */
-	t_run_until(t, &t->load_done);
-	assert_int_equal(t->load_done, 1);
-	return (t->load_rc);
+	char	line[1024];
+	int	n = 0;
+
+	rewind(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, w1) != NULL && strstr(line, w2) != NULL)
+			n++;
+	}
+	return (n);
+}
+
+/* Log to a new temporary file, down to LEVEL. */
+static FILE *
+t_log_capture(enum log_level level)
+{
+	FILE	*f = tmpfile();
+
+	assert_non_null(f);
+	log_open(f, level, LOG_FORMAT_TEXT);
+	return (f);
+}
+
+/* Log to stderr again; F can then be read. */
+static void
+t_log_restore(void)
+{
+	log_open(stderr, LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
 }
 
 /* Each test: a loop, a safety timer and a unique prefix. */
@@ -271,135 +414,16 @@ t_teardown(void **state)
 {
 	struct t	*t = *state;
 
-	log_open(stderr, LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	t_log_restore();
 	store_free(t->s);
 	t->s = NULL;
 	t_drain(t);
-	t_records_clear(t);
+	t_seen_clear(t);
 	t_redis_remove(&t->redis);
 	event_free(t->safety);
 	event_base_free(t->base);
 	free(t);
 	return (0);
-}
-
-/* Records come back oldest first, with their JSON byte for byte. */
-static void
-store_mig_load__after_puts__records_oldest_first(void **state)
-{
-	struct t	*t = *state;
-
-	t_store_up(t, t->port);
-	store_mig_put(t->s, "mig-b", "{\"name\":\"mig-b\",\"n\":2}", "vm-b",
-	    2000, "Running");
-	store_mig_put(t->s, "mig-a",
-	    "{\"name\":\"mig-a\",\"s\":\"\\u00e9 \\\"q\\\"\"}", "vm-a", 1000,
-	    "Pending");
-	store_mig_put(t->s, "mig-c", "{\"name\":\"mig-c\"}", "vm-c", 3000,
-	    "Succeeded");
-
-	assert_int_equal(t_load(t), 0);
-	assert_string_equal(t->load_err, "");
-	assert_int_equal(t->nrecords, 3);
-	assert_string_equal(t->names[0], "mig-a");
-	assert_string_equal(t->jsons[0],
-	    "{\"name\":\"mig-a\",\"s\":\"\\u00e9 \\\"q\\\"\"}");
-	assert_string_equal(t->names[1], "mig-b");
-	assert_string_equal(t->jsons[1], "{\"name\":\"mig-b\",\"n\":2}");
-	assert_string_equal(t->names[2], "mig-c");
-	assert_string_equal(t->jsons[2], "{\"name\":\"mig-c\"}");
-}
-
-/* Nothing stored: done(0) and no record. */
-static void
-store_mig_load__nothing_stored__done_without_records(void **state)
-{
-	struct t	*t = *state;
-
-	t_store_up(t, t->port);
-	assert_int_equal(t_load(t), 0);
-	assert_int_equal(t->nrecords, 0);
-}
-
-/* A second put of a name replaces the first. */
-static void
-store_mig_put__same_name_twice__latest_overwrites(void **state)
-{
-	struct t	*t = *state;
-
-	t_store_up(t, t->port);
-	store_mig_put(t->s, "mig-x", "{\"v\":1}", "vm-x", 1000, "Pending");
-	store_mig_put(t->s, "mig-x", "{\"v\":2}", "vm-x", 1000, "Running");
-
-	assert_int_equal(t_load(t), 0);
-	assert_int_equal(t->nrecords, 1);
-	assert_string_equal(t->names[0], "mig-x");
-	assert_string_equal(t->jsons[0], "{\"v\":2}");
-}
-
-/* The hash holds json, vm and phase; the index holds the creation ms. */
-static void
-store_mig_put__hash_fields__hold_vm_and_phase(void **state)
-{
-	struct t	*t = *state;
-	redisContext	*c;
-	char		*v;
-	/* Binary-safe arguments: a '%' or a space must not be interpreted. */
-	const char	*json = "{\"note\":\"100% done %s %n\"}";
-
-	t_store_up(t, t->port);
-	store_mig_put(t->s, "mig-f", json, "vm f", 1700000000123ULL,
-	    "Scheduling");
-	assert_int_equal(t_load(t), 0);	/* the put has landed by now */
-
-	c = t_redis_connect(t->port);
-	v = t_redis_str(c, "HGET %smig:mig-f json", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, json);
-	free(v);
-	v = t_redis_str(c, "HGET %smig:mig-f vm", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, "vm f");
-	free(v);
-	v = t_redis_str(c, "HGET %smig:mig-f phase", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, "Scheduling");
-	free(v);
-	v = t_redis_str(c, "ZSCORE %smigs mig-f", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, "1700000000123");
-	free(v);
-	redisFree(c);
-}
-
-/* Every put is published on the events channel. */
-static void
-store_mig_put__subscriber__receives_event(void **state)
-{
-	struct t	*t = *state;
-	redisContext	*c;
-	redisReply	*r;
-	void		*reply;
-
-	c = t_redis_connect(t->port);
-	r = redisCommand(c, "SUBSCRIBE %sevents", t->prefix);
-	assert_non_null(r);
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	freeReplyObject(r);
-
-	t_store_up(t, t->port);
-	store_mig_put(t->s, "mig-p", "{\"phase\":\"Running\"}", "vm-p", 1,
-	    "Running");
-	assert_int_equal(t_load(t), 0);
-
-	assert_int_equal(redisGetReply(c, &reply), REDIS_OK);
-	r = reply;
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	assert_int_equal(r->elements, 3);
-	assert_string_equal(r->element[0]->str, "message");
-	assert_string_equal(r->element[2]->str, "{\"phase\":\"Running\"}");
-	freeReplyObject(r);
-	redisFree(c);
 }
 
 /* A free VM is claimed; a second claim learns the holder. */
@@ -408,7 +432,6 @@ store_vm_claim__free_then_held__one_then_zero_with_holder(void **state)
 {
 	struct t	*t = *state;
 	redisContext	*c;
-	char		*v;
 
 	t_store_up(t, t->port);
 	assert_int_equal(t_claim(t, "vm-1", "mig-1"), 1);
@@ -419,11 +442,52 @@ store_vm_claim__free_then_held__one_then_zero_with_holder(void **state)
 	assert_string_equal(t->claim_err, "");
 
 	c = t_redis_connect(t->port);
-	v = t_redis_str(c, "GET %svm:vm-1:active", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, "mig-1");
-	free(v);
+	t_check_claim(t, c, "vm-1", "mig-1");
 	redisFree(c);
+}
+
+/* Names with spaces and '%' are single arguments, never formats. */
+static void
+store_vm_claim__spaces_and_percent__stored_verbatim(void **state)
+{
+	struct t	*t = *state;
+	redisContext	*c;
+	const char	*vm = "vm %s 1", *name = "mig 100% %n";
+
+	t_store_up(t, t->port);
+	assert_int_equal(t_claim(t, vm, name), 1);
+	c = t_redis_connect(t->port);
+	t_check_claim(t, c, vm, name);
+
+	assert_int_equal(t_claim(t, vm, "mig-2"), 0);
+	assert_string_equal(t->holder, name);
+
+	/* The release script compares the name byte for byte. */
+	store_vm_release(t->s, vm, "mig 100% %s");
+	store_vm_release(t->s, vm, name);
+	assert_int_equal(t_claim(t, "vm-sync", "mig-sync"), 1);
+	t_check_claim(t, c, vm, NULL);
+	redisFree(c);
+}
+
+/* A claim key that is not a string: an error naming Redis' reason. */
+static void
+store_vm_claim__key_of_wrong_type__error_and_store_goes_on(void **state)
+{
+	struct t	*t = *state;
+	redisContext	*c;
+
+	c = t_redis_connect(t->port);
+	t_redis_do(c, "RPUSH %svm:vm-w:active a", t->prefix);
+	redisFree(c);
+
+	t_store_up(t, t->port);
+	assert_int_equal(t_claim(t, "vm-w", "mig-w"), -1);
+	assert_string_equal(t->holder, "");
+	assert_non_null(strstr(t->claim_err, "redis GET failed: "));
+	assert_non_null(strstr(t->claim_err, "WRONGTYPE"));
+	assert_true(store_is_up(t->s));
+	assert_int_equal(t_claim(t, "vm-ok", "mig-w"), 1);
 }
 
 /* Release by another migration leaves the claim alone. */
@@ -445,7 +509,6 @@ store_vm_release__right_name__claim_freed(void **state)
 {
 	struct t	*t = *state;
 	redisContext	*c;
-	char		*v;
 
 	t_store_up(t, t->port);
 	assert_int_equal(t_claim(t, "vm-3", "mig-1"), 1);
@@ -453,43 +516,38 @@ store_vm_release__right_name__claim_freed(void **state)
 	assert_int_equal(t_claim(t, "vm-3", "mig-2"), 1);
 
 	c = t_redis_connect(t->port);
-	v = t_redis_str(c, "GET %svm:vm-3:active", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, "mig-2");
-	free(v);
+	t_check_claim(t, c, "vm-3", "mig-2");
 	redisFree(c);
 }
 
-/* Index entries whose record is missing or not a hash are skipped. */
+/* A release the script cannot run is logged as an error; the key stays. */
 static void
-store_mig_load__bad_records__skipped(void **state)
+store_vm_release__key_of_wrong_type__error_logged_key_kept(void **state)
 {
 	struct t	*t = *state;
 	redisContext	*c;
+	FILE		*logf;
 
 	c = t_redis_connect(t->port);
-	/* A string where a hash belongs: HGET says WRONGTYPE. */
-	t_redis_do(c, "SET %smig:bad-string oops", t->prefix);
-	t_redis_do(c, "ZADD %smigs 1 bad-string", t->prefix);
-	/* A list: also WRONGTYPE. */
-	t_redis_do(c, "RPUSH %smig:bad-list a b", t->prefix);
-	t_redis_do(c, "ZADD %smigs 2 bad-list", t->prefix);
-	/* A hash without the json field. */
-	t_redis_do(c, "HSET %smig:bad-nojson vm vm-z", t->prefix);
-	t_redis_do(c, "ZADD %smigs 3 bad-nojson", t->prefix);
-	/* An index entry with no record at all. */
-	t_redis_do(c, "ZADD %smigs 4 bad-missing", t->prefix);
-	redisFree(c);
+	t_redis_do(c, "RPUSH %svm:vm-w:active a", t->prefix);
 
 	t_store_up(t, t->port);
-	store_mig_put(t->s, "good-1", "{\"g\":1}", "vm-g", 0, "Pending");
-	store_mig_put(t->s, "good-2", "{\"g\":2}", "vm-g", 5, "Pending");
-	assert_int_equal(t_load(t), 0);
-	assert_int_equal(t->nrecords, 2);
-	assert_string_equal(t->names[0], "good-1");
-	assert_string_equal(t->jsons[0], "{\"g\":1}");
-	assert_string_equal(t->names[1], "good-2");
-	assert_string_equal(t->jsons[1], "{\"g\":2}");
+	logf = t_log_capture(LOG_LEVEL_INFO);
+	store_vm_release(t->s, "vm-w", "mig-w");
+	/* Replies come in order: once this claim is answered, so is the
+	 * release. */
+	assert_int_equal(t_claim(t, "vm-sync", "mig-sync"), 1);
+	assert_true(store_is_up(t->s));
+	t_log_restore();
+	assert_int_equal(t_count_lines(logf, " error ",
+	    "cannot release VM of 'mig-w': "), 1);
+	assert_int_equal(t_count_lines(logf, "cannot release", "WRONGTYPE"),
+	    1);
+	fclose(logf);
+
+	assert_int_equal(t_redis_int(c, "LLEN %svm:vm-w:active", t->prefix),
+	    1);
+	redisFree(c);
 }
 
 /* No Redis: a claim fails with an error, from the loop. */
@@ -506,76 +564,140 @@ store_vm_claim__redis_down__fails_later_with_error(void **state)
 	assert_int_equal(t->nups, 0);
 }
 
-/* No Redis: a load fails with an error, from the loop. */
+/* A command without arguments fails from the loop; its ARG is freed. */
 static void
-store_mig_load__redis_down__fails_later_with_error(void **state)
+store_command__no_arguments__fails_later_with_error(void **state)
 {
 	struct t	*t = *state;
+	struct t_res	 res;
 
-	t_store(t, t_free_port());
-	assert_int_equal(t_load(t), -1);
-	assert_int_equal(t->nrecords, 0);
-	assert_string_equal(t->load_err, "redis is unreachable");
+	t_store_up(t, t->port);
+	t_command(t, &res, 0, NULL);
+	assert_int_equal(res.type, -1);
+	assert_string_equal(res.err, "redis: empty command");
+	assert_true(store_is_up(t->s));
 }
 
-/* Count lines of F holding every one of the NUL-terminated words. */
-static int
-t_count_lines(FILE *f, const char *w1, const char *w2)
+/* Without a callback a command is still sent, and its ARG freed once. */
+static void
+store_command__no_callback__sent_and_arg_freed(void **state)
 {
-	char	line[1024];
-	int	n = 0;
+	struct t	*t = *state;
+	struct t_res	 res;
+	redisContext	*c;
+	char		 key[128];
+	const char	*set[3];
 
-	rewind(f);
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (strstr(line, w1) != NULL && strstr(line, w2) != NULL)
-			n++;
-	}
-	return (n);
+	t_store_up(t, t->port);
+	snprintf(key, sizeof key, "%sfire-and-forget", store_prefix(t->s));
+	set[0] = "SET";
+	set[1] = key;
+	set[2] = "v";
+	t_res_reset(&res);
+	store_command(t->s, nitems(set), set, NULL, NULL, &res,
+	    t_reply_free);
+	assert_int_equal(res.freed, 0);
+	t_run_until(t, &res.freed);
+	assert_int_equal(res.freed, 1);
+	assert_int_equal(res.done, 0);
+
+	c = t_redis_connect(t->port);
+	assert_int_equal(t_redis_int(c, "EXISTS %s", key), 1);
+	redisFree(c);
 }
 
 /*
- * Redis crashes and comes back: up_cb says 0 then 1, the outage is logged
- * once, claims and loads fail meanwhile, and writes made meanwhile (the
- * latest per name, releases too) land in order once it is back.
+ * The store starts before Redis: it retries quietly, calls up_cb(1) once
+ * when Redis comes, and the releases made meanwhile are sent first (a
+ * command sent from up_cb already sees them).
  */
 static void
-store_mig_put__redis_restarted__kept_writes_land_in_order(void **state)
+store_create__redis_starts_later__releases_sent_first(void **state)
 {
 	struct t	*t = *state;
-	redisContext	*c, *sub;
-	redisReply	*r;
-	void		*reply;
+	redisContext	*c;
+
+	t->redis.port = t_free_port();
+	t_store(t, t->redis.port);
+	store_vm_release(t->s, "vm-7", "mig-7");
+	store_vm_release(t->s, "vm-8", "mig-other");
+	t_run_for(t, 300);	/* a few retries */
+	assert_false(store_is_up(t->s));
+	assert_int_equal(t->nups, 0);
+
+	if (t_redis_start(&t->redis) != 0)
+		fail_msg("cannot start a private redis-server");
+	/* The loop is not running: the store cannot connect yet. */
+	c = t_redis_connect(t->redis.port);
+	t_redis_do(c, "SET %svm:vm-7:active mig-7", t->prefix);
+	t_redis_do(c, "SET %svm:vm-8:active mig-8", t->prefix);
+	snprintf(t->up_get, sizeof t->up_get, "%svm:vm-7:active", t->prefix);
+
+	t_run_until(t, &t->up);
+	assert_int_equal(t->nups, 1);
+	assert_int_equal(t->ups[0], 1);
+	t_run_until(t, &t->up_res.freed);
+	assert_int_equal(t->up_res.done, 1);
+	assert_int_equal(t->up_res.err_null, 1);
+	assert_int_equal(t->up_res.type, REDIS_REPLY_NIL);
+
+	t_check_claim(t, c, "vm-7", NULL);
+	t_check_claim(t, c, "vm-8", "mig-8");
+	assert_int_equal(t_claim(t, "vm-7", "mig-9"), 1);
+	redisFree(c);
+}
+
+/*
+ * Redis crashes and comes back: up_cb says 1, 0, 1; the outage is logged
+ * once; a claim queued at the crash fails, claims and commands fail
+ * meanwhile; the releases made meanwhile (and the one lost with the
+ * connection) are sent once each, in order, before anything else: those
+ * whose key held the right name delete it, the one naming another
+ * migration leaves it.
+ */
+static void
+store_vm_release__redis_restarted__kept_ones_land_in_order(void **state)
+{
+	struct t	*t = *state;
+	struct t_res	 res;
+	redisContext	*c, *mon;
 	FILE		*logf;
-	char		*v;
+	const char	*ping[] = { "PING" };
 
 	t->redis.persist = 1;	/* a kill must lose nothing */
 	if (t_redis_start(&t->redis) != 0)
 		fail_msg("cannot start a private redis-server");
-	logf = tmpfile();
-	assert_non_null(logf);
-	log_open(logf, LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT);
+	logf = t_log_capture(LOG_LEVEL_DEBUG);
 
 	t_store_up(t, t->redis.port);
-	store_mig_put(t->s, "mig-1", "{\"v\":1}", "vm-1", 1000, "Running");
-	assert_int_equal(t_claim(t, "vm-9", "mig-9"), 1);
+	assert_int_equal(t_claim(t, "vm-0", "mig-0"), 1);
+	assert_int_equal(t_claim(t, "vm-1", "mig-1"), 1);
+	assert_int_equal(t_claim(t, "vm-2", "mig-2"), 1);
+	assert_int_equal(t_claim(t, "vm-3", "mig-3"), 1);
 
 	/* Queued but not sent (the loop has not run): lost with the
-	 * connection, so it must be kept and sent again. */
-	store_mig_put(t->s, "mig-0", "{\"v\":0}", "vm-0", 500, "Running");
+	 * connection.  The release must be kept and sent again; the claim
+	 * fails. */
+	store_vm_release(t->s, "vm-0", "mig-0");
+	t->claim_done = 0;
+	store_vm_claim(t->s, "vm-5", "mig-5", t_claim_cb, t);
 	t_redis_kill(&t->redis);
 	t_run_until(t, &t->down_seen);
 	assert_false(store_is_up(t->s));
+	assert_int_equal(t->claim_done, 1);
+	assert_int_equal(t->claim_rc, -1);
+	assert_string_equal(t->claim_err, "redis connection lost");
 
-	/* Meanwhile: claims and loads fail, writes are kept. */
-	assert_int_equal(t_claim(t, "vm-2", "mig-2"), -1);
-	assert_non_null(strstr(t->claim_err, "redis"));
-	assert_int_equal(t_load(t), -1);
-	assert_non_null(strstr(t->load_err, "redis"));
-	store_mig_put(t->s, "mig-3", "{\"v\":3,\"old\":true}", "vm-3", 3000,
-	    "Pending");
-	store_mig_put(t->s, "mig-2", "{\"v\":2}", "vm-2", 2000, "Pending");
-	store_mig_put(t->s, "mig-3", "{\"v\":3}", "vm-3", 3000, "Running");
-	store_vm_release(t->s, "vm-9", "mig-9");
+	/* Meanwhile: claims and commands fail, releases are kept. */
+	assert_int_equal(t_claim(t, "vm-6", "mig-6"), -1);
+	assert_string_equal(t->claim_err, "redis is unreachable");
+	t_command(t, &res, nitems(ping), ping);
+	assert_string_equal(res.err, "redis is unreachable");
+	store_vm_release(t->s, "vm-1", "mig-1");
+	store_vm_release(t->s, "vm-3", "mig-other");
+	store_vm_release(t->s, "vm-2", "mig-2");
+	store_vm_release(t->s, "vm-1", "mig-1");	/* the same again */
+	store_vm_release(t->s, "vm-0", "mig-0");	/* likewise */
 	/* Let several retries fail: 100 + 200 + 400 ms... */
 	t_run_for(t, 1000);
 	assert_false(store_is_up(t->s));
@@ -584,14 +706,12 @@ store_mig_put__redis_restarted__kept_writes_land_in_order(void **state)
 		fail_msg("cannot restart the private redis-server");
 	/* The loop is not running: the store cannot reconnect yet. */
 	c = t_redis_connect(t->redis.port);
-	v = t_redis_str(c, "GET %svm:vm-9:active", t->prefix);
-	assert_non_null(v);		/* the claim survived the crash */
-	assert_string_equal(v, "mig-9");
-	free(v);
-	sub = t_redis_connect(t->redis.port);
-	r = redisCommand(sub, "SUBSCRIBE %sevents", t->prefix);
-	assert_non_null(r);
-	freeReplyObject(r);
+	t_check_claim(t, c, "vm-0", "mig-0");	/* the claims survived */
+	t_check_claim(t, c, "vm-1", "mig-1");
+	t_check_claim(t, c, "vm-2", "mig-2");
+	t_check_claim(t, c, "vm-3", "mig-3");
+	mon = t_monitor(t->redis.port);
+	snprintf(t->up_get, sizeof t->up_get, "%svm:vm-1:active", t->prefix);
 
 	t->up = 0;
 	t_run_until(t, &t->up);
@@ -599,48 +719,31 @@ store_mig_put__redis_restarted__kept_writes_land_in_order(void **state)
 	assert_int_equal(t->ups[0], 1);
 	assert_int_equal(t->ups[1], 0);
 	assert_int_equal(t->ups[2], 1);
+	t_run_until(t, &t->up_res.freed);
+	assert_int_equal(t->up_res.type, REDIS_REPLY_NIL);
 
-	assert_int_equal(t_load(t), 0);
-	assert_int_equal(t->nrecords, 4);
-	assert_string_equal(t->names[0], "mig-0");
-	assert_string_equal(t->jsons[0], "{\"v\":0}");
-	assert_string_equal(t->names[1], "mig-1");
-	assert_string_equal(t->jsons[1], "{\"v\":1}");
-	assert_string_equal(t->names[2], "mig-2");
-	assert_string_equal(t->jsons[2], "{\"v\":2}");
-	assert_string_equal(t->names[3], "mig-3");
-	assert_string_equal(t->jsons[3], "{\"v\":3}");
+	/* Each release once, in order of first release, then up_cb's GET. */
+	t_monitor_collect(t, mon, c);
+	redisFree(mon);
+	assert_int_equal(t->nseen, 5);
+	t_seen_check(t, 0, "EVAL", "vm:vm-0:active", " \"mig-0\"");
+	t_seen_check(t, 1, "EVAL", "vm:vm-1:active", " \"mig-1\"");
+	t_seen_check(t, 2, "EVAL", "vm:vm-3:active", " \"mig-other\"");
+	t_seen_check(t, 3, "EVAL", "vm:vm-2:active", " \"mig-2\"");
+	t_seen_check(t, 4, "GET", "vm:vm-1:active", "");
 
-	/* Flushed in order of first write, each name once, latest content. */
-	assert_int_equal(redisGetReply(sub, &reply), REDIS_OK);
-	r = reply;
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	assert_string_equal(r->element[2]->str, "{\"v\":0}");
-	freeReplyObject(r);
-	assert_int_equal(redisGetReply(sub, &reply), REDIS_OK);
-	r = reply;
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	assert_string_equal(r->element[2]->str, "{\"v\":3}");
-	freeReplyObject(r);
-	assert_int_equal(redisGetReply(sub, &reply), REDIS_OK);
-	r = reply;
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	assert_string_equal(r->element[2]->str, "{\"v\":2}");
-	freeReplyObject(r);
-	redisFree(sub);
-
-	v = t_redis_str(c, "GET %svm:vm-9:active", t->prefix);
-	assert_null(v);			/* the release was kept too */
-	v = t_redis_str(c, "HGET %smig:mig-3 phase", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, "Running");
-	free(v);
+	t_check_claim(t, c, "vm-0", NULL);
+	t_check_claim(t, c, "vm-1", NULL);
+	t_check_claim(t, c, "vm-2", NULL);
+	t_check_claim(t, c, "vm-3", "mig-3");
 	redisFree(c);
 
 	/* One error line for the outage; the retries at debug. */
-	log_open(stderr, LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	t_log_restore();
 	assert_int_equal(t_count_lines(logf, " error ", " unreachable: "), 1);
 	assert_true(t_count_lines(logf, " debug ", "still unreachable") >= 2);
+	assert_int_equal(t_count_lines(logf, " info ",
+	    "sending 4 writes kept while it was unreachable"), 1);
 	fclose(logf);
 }
 
@@ -649,42 +752,59 @@ static void
 store_free__while_down__nothing_called_nothing_leaked(void **state)
 {
 	struct t	*t = *state;
+	struct t_res	 res;
+	FILE		*logf;
+	const char	*ping[] = { "PING" };
 
 	t_store(t, t_free_port());
-	store_mig_put(t->s, "mig-1", "{}", "vm-1", 1, "Pending");
 	store_vm_release(t->s, "vm-1", "mig-1");
+	store_vm_release(t->s, "vm-2", "mig-2");
 	t_run_for(t, 350);	/* a few retries */
 	store_vm_claim(t->s, "vm-1", "mig-1", t_claim_cb, t);
-	store_mig_load(t->s, t_record_cb, t_load_done, t);
+	t_res_reset(&res);
+	store_command(t->s, nitems(ping), ping, NULL, t_reply_cb, &res,
+	    t_reply_free);
+	logf = t_log_capture(LOG_LEVEL_INFO);
 	store_free(t->s);
 	t->s = NULL;
+	t_log_restore();
+	assert_int_equal(res.freed, 1);
 	t_drain(t);
 	assert_int_equal(t->claim_done, 0);
-	assert_int_equal(t->load_done, 0);
+	assert_int_equal(res.done, 0);
+	assert_int_equal(res.freed, 1);
 	assert_int_equal(t->nups, 0);
+	assert_int_equal(t_count_lines(logf, " warn ",
+	    "2 kept writes dropped unsent"), 1);
+	fclose(logf);
 }
 
-/* Freed right after a put: the put still lands, no callback runs. */
+/* Freed right after a release: it still lands, no callback runs. */
 static void
-store_free__while_connected__queued_write_lands(void **state)
+store_free__while_connected__queued_release_lands(void **state)
 {
 	struct t	*t = *state;
+	struct t_res	 res;
 	redisContext	*c;
-	char		*v;
+	const char	*ping[] = { "PING" };
 
 	t_store_up(t, t->port);
-	store_mig_put(t->s, "mig-late", "{\"late\":1}", "vm-l", 1, "Pending");
-	store_vm_claim(t->s, "vm-l", "mig-late", t_claim_cb, t);
+	assert_int_equal(t_claim(t, "vm-l", "mig-late"), 1);
+	t->claim_done = 0;
+	store_vm_release(t->s, "vm-l", "mig-late");
+	store_vm_claim(t->s, "vm-m", "mig-late", t_claim_cb, t);
+	t_res_reset(&res);
+	store_command(t->s, nitems(ping), ping, NULL, t_reply_cb, &res,
+	    t_reply_free);
 	store_free(t->s);
 	t->s = NULL;
 	t_drain(t);
 	assert_int_equal(t->claim_done, 0);
+	assert_int_equal(res.done, 0);
+	assert_int_equal(res.freed, 1);
 
 	c = t_redis_connect(t->port);
-	v = t_redis_str(c, "HGET %smig:mig-late json", t->prefix);
-	assert_non_null(v);
-	assert_string_equal(v, "{\"late\":1}");
-	free(v);
+	t_check_claim(t, c, "vm-l", NULL);
 	redisFree(c);
 }
 
@@ -693,18 +813,23 @@ static void
 store_free__inside_claim_cb__later_replies_ignored(void **state)
 {
 	struct t	*t = *state;
+	struct t_res	 res;
+	const char	*ping[] = { "PING" };
 
 	t_store_up(t, t->port);
 	t->free_in_claim = 1;
 	store_vm_claim(t->s, "vm-a", "mig-a", t_claim_cb, t);
 	store_vm_claim(t->s, "vm-b", "mig-b", t_claim_cb, t);
-	store_mig_load(t->s, t_record_cb, t_load_done, t);
+	t_res_reset(&res);
+	store_command(t->s, nitems(ping), ping, NULL, t_reply_cb, &res,
+	    t_reply_free);
 	t_run_until(t, &t->claim_done);
 	assert_null(t->s);
 	t_drain(t);
 	assert_int_equal(t->claim_done, 1);
 	assert_int_equal(t->claim_rc, 1);
-	assert_int_equal(t->load_done, 0);
+	assert_int_equal(res.done, 0);
+	assert_int_equal(res.freed, 1);
 }
 
 int
@@ -712,20 +837,19 @@ main(void)
 {
 	const struct CMUnitTest	tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, t_setup, t_teardown)
-		T(store_mig_load__after_puts__records_oldest_first),
-		T(store_mig_load__nothing_stored__done_without_records),
-		T(store_mig_put__same_name_twice__latest_overwrites),
-		T(store_mig_put__hash_fields__hold_vm_and_phase),
-		T(store_mig_put__subscriber__receives_event),
 		T(store_vm_claim__free_then_held__one_then_zero_with_holder),
+		T(store_vm_claim__spaces_and_percent__stored_verbatim),
+		T(store_vm_claim__key_of_wrong_type__error_and_store_goes_on),
 		T(store_vm_release__wrong_name__claim_kept),
 		T(store_vm_release__right_name__claim_freed),
-		T(store_mig_load__bad_records__skipped),
+		T(store_vm_release__key_of_wrong_type__error_logged_key_kept),
 		T(store_vm_claim__redis_down__fails_later_with_error),
-		T(store_mig_load__redis_down__fails_later_with_error),
-		T(store_mig_put__redis_restarted__kept_writes_land_in_order),
+		T(store_command__no_arguments__fails_later_with_error),
+		T(store_command__no_callback__sent_and_arg_freed),
+		T(store_create__redis_starts_later__releases_sent_first),
+		T(store_vm_release__redis_restarted__kept_ones_land_in_order),
 		T(store_free__while_down__nothing_called_nothing_leaked),
-		T(store_free__while_connected__queued_write_lands),
+		T(store_free__while_connected__queued_release_lands),
 		T(store_free__inside_claim_cb__later_replies_ignored),
 #undef T
 	};
