@@ -29,6 +29,7 @@
 
 #include "ferry/api-priv.h"
 #include "ferry/evac.h"
+#include "ferry/json.h"
 #include "ferry/log.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
@@ -131,7 +132,6 @@ static int
 api_evac_body_parse(const char *body, size_t len, char **by, char **cause)
 {
 	yajl_val	 v = NULL, b = NULL;
-	char		 err[256], *copy = NULL, *nl;
 	const char	*s;
 	size_t		 i;
 	int		 rc = -1;
@@ -141,23 +141,8 @@ api_evac_body_parse(const char *body, size_t len, char **by, char **cause)
 		*by = xstrdup(API_EVAC_BY_DEFAULT);
 		return (0);
 	}
-	copy = xstrndup(body, len);
-	if (strlen(copy) != len) {
-		*cause = xstrdup("request body contains a NUL byte");
+	if ((v = json_parse_object(body, len, "request body", cause)) == NULL)
 		goto out;
-	}
-	err[0] = '\0';
-	if ((v = yajl_tree_parse(copy, err, sizeof err)) == NULL) {
-		/* yajl goes on with a snippet of the input on more lines. */
-		if ((nl = strchr(err, '\n')) != NULL)
-			*nl = '\0';
-		xasprintf(cause, "request body is not valid JSON: %s", err);
-		goto out;
-	}
-	if (!YAJL_IS_OBJECT(v)) {
-		*cause = xstrdup("request body must be a JSON object");
-		goto out;
-	}
 	for (i = 0; i < YAJL_GET_OBJECT(v)->len; i++) {
 		if (strcmp(YAJL_GET_OBJECT(v)->keys[i], "by") != 0) {
 			/* Keys are valid UTF-8: yajl checked them. */
@@ -197,7 +182,6 @@ api_evac_body_parse(const char *body, size_t len, char **by, char **cause)
 	rc = 0;
 out:
 	yajl_tree_free(v);
-	free(copy);
 	return (rc);
 }
 

@@ -15,11 +15,13 @@
 
 #include "ferry/api.h"
 #include "ferry/api-priv.h"
+#include "ferry/evac.h"
 #include "ferry/log.h"
 #include "ferry/mig.h"
 #include "ferry/mig-json.h"
 #include "ferry/store.h"
 #include "ferry/util.h"
+#include "ferry/watch.h"
 #include "ferry/xmalloc.h"
 
 #define API_MAX_PARTS	8
@@ -38,6 +40,7 @@ struct api {
 	struct mig_mgr		*mgr;	/* migrations */
 	struct evac_mgr		*evac;	/* drains and evacuations */
 	struct store		*store;	/* for health */
+	struct watch		*watch;	/* GET /v1/watch, or NULL */
 	struct api_calls	 calls;	/* requests awaiting an answer */
 	char			*token;	/* bearer token, or NULL: no auth */
 	int			 open_health; /* /healthz without the token */
@@ -257,6 +260,23 @@ api_healthz(struct api *api, struct evhttp_request *req)
 	evbuffer_free(out);
 }
 
+/* GET /v1/watch[?vm=&node=&migration=&evacuation=]: the stream. */
+static void
+api_watch(struct api *api, struct evhttp_request *req, const char *query)
+{
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET");
+		api_error(req, 405, "method not allowed", "use GET");
+		return;
+	}
+	if (api->watch == NULL) {
+		api_error(req, 503, "the watch is not available", NULL);
+		return;
+	}
+	watch_request(api->watch, req, query);
+}
+
 /* Do A and B hold the same string?  Time depends on A's length only. */
 static int
 api_secret_equal(const char *a, const char *b)
@@ -290,6 +310,9 @@ api_metrics(struct api *api, struct evhttp_request *req)
 {
 	struct evbuffer	*out = mig_mgr_metrics(api->mgr);
 
+	if (api->watch != NULL)
+		watch_metrics(api->watch, out);
+	evac_metrics(api->evac, out);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", out);
@@ -353,6 +376,9 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	    (strcmp(parts[1], "nodes") == 0 || strcmp(parts[1], "vms") == 0) &&
 	    get)
 		api_inventory(api, req, parts[1], n == 3 ? parts[2] : NULL);
+	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&
+	    strcmp(parts[1], "watch") == 0)
+		api_watch(api, req, evhttp_uri_get_query(u));
 	else if (n == 1 && strcmp(parts[0], "healthz") == 0 && get)
 		api_healthz(api, req);
 	else if (n == 1 && strcmp(parts[0], "metrics") == 0 && get)
@@ -424,6 +450,13 @@ api_set_token(struct api *api, const char *token, int open_health)
 	free(api->token);
 	api->token = token != NULL ? xstrdup(token) : NULL;
 	api->open_health = open_health;
+}
+
+/* Serve GET /v1/watch from WATCH (NULL: 503). */
+void
+api_set_watch(struct api *api, struct watch *watch)
+{
+	api->watch = watch;
 }
 
 /* Stop the API server. */

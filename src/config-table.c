@@ -34,6 +34,11 @@ static const char *const config_storage_kinds[] = {
 	"volume", "containerDisk", NULL
 };
 
+/* Which migration events webhook_events posts. */
+static const char *const config_webhook_events[] = {
+	"final", "all", NULL
+};
+
 const struct config_section_entry config_sections[] = {
 	[CONFIG_SECTION_FERRYD] = {
 		.name = "ferryd",
@@ -46,6 +51,12 @@ const struct config_section_entry config_sections[] = {
 	[CONFIG_SECTION_MIGRATION] = {
 		.name = "migration",
 		.help = "Migration policy; every option here is reloadable."
+	},
+	[CONFIG_SECTION_NOTIFY] = {
+		.name = "notify",
+		.help = "Webhooks: a JSON event POSTed for each migration this "
+		    "replica drives when it ends, or at each of its "
+		    "transitions.  Every option here is reloadable."
 	},
 	[CONFIG_SECTION_NODE] = {
 		.name = "node",
@@ -368,6 +379,65 @@ const struct config_option config_table[] = {
 	  .help = "Migrations leaving one node at once.",
 	  .offset = offsetof(struct config,
 	      parallel_outbound_migrations_per_node)
+	},
+
+	/* [notify] */
+	{ .section = CONFIG_SECTION_NOTIFY,
+	  .name = "webhook_url",
+	  .type = CONFIG_LIST,
+	  .flags = CONFIG_RELOAD|CONFIG_URL,
+	  .help = "http:// or https:// URLs that each event is POSTed to as "
+	      "a JSON object with id, type (migration), final, time, replica "
+	      "and object (the migration record).  Each URL has its own "
+	      "queue and gets the events in order; a URL may not hold a "
+	      "comma.  Empty turns webhooks off.",
+	  .offset = offsetof(struct config, webhook_url)
+	},
+	{ .section = CONFIG_SECTION_NOTIFY,
+	  .name = "webhook_events",
+	  .type = CONFIG_CHOICE,
+	  .flags = CONFIG_RELOAD,
+	  .default_str = "final",
+	  .choices = config_webhook_events,
+	  .help = "final posts an event when a migration ends (succeeded, "
+	      "aborted or failed), once, from the replica that drove it; "
+	      "all posts one at every transition too.",
+	  .offset = offsetof(struct config, webhook_events)
+	},
+	{ .section = CONFIG_SECTION_NOTIFY,
+	  .name = "webhook_timeout",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 100,
+	  .max = 600000,
+	  .default_num = 5000,
+	  .help = "Milliseconds one POST may take, connecting included, "
+	      "before it counts as failed.",
+	  .offset = offsetof(struct config, webhook_timeout)
+	},
+	{ .section = CONFIG_SECTION_NOTIFY,
+	  .name = "webhook_retries",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 0,
+	  .max = 100,
+	  .default_num = 5,
+	  .help = "Times a failed POST (no connection, timeout, status other "
+	      "than 2xx) is tried again, after 1 s, 2 s, 4 s ... (at most "
+	      "60 s); then the event is dropped with a warning.",
+	  .offset = offsetof(struct config, webhook_retries)
+	},
+	{ .section = CONFIG_SECTION_NOTIFY,
+	  .name = "webhook_queue",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 1,
+	  .max = 100000,
+	  .default_num = 1000,
+	  .help = "Events that may wait for one URL while an earlier one is "
+	      "sent or retried; when full the oldest waiting one is dropped "
+	      "with a warning.",
+	  .offset = offsetof(struct config, webhook_queue)
 	},
 
 	/* [node NAME]; any change to a node needs a restart. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ferry/config-priv.h"
+#include "ferry/notify.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
@@ -551,16 +552,18 @@ static int
 config_check_item(struct config_parse *p, const struct config_option *o,
     const struct config_list *l, const char *item, size_t index)
 {
-	char	*quoted = NULL;
+	char	*quoted = NULL, *why = NULL;
+	size_t	 max;
 	int	 rv = -1;
 
 	if (*item == '\0') {
 		config_error(p, p->line, o->name, "item %zu is empty", index);
 		goto out;
 	}
-	if (strlen(item) > CONFIG_ITEM_MAX) {
+	max = (o->flags & CONFIG_URL) ? NOTIFY_URL_MAX : CONFIG_ITEM_MAX;
+	if (strlen(item) > max) {
 		config_error(p, p->line, o->name,
-		    "item %zu is longer than %d bytes", index, CONFIG_ITEM_MAX);
+		    "item %zu is longer than %zu bytes", index, max);
 		goto out;
 	}
 	if (o->flags & CONFIG_LABEL) {
@@ -568,6 +571,10 @@ config_check_item(struct config_parse *p, const struct config_option *o,
 		goto out;
 	}
 	quoted = config_quote(item);
+	if ((o->flags & CONFIG_URL) && notify_url_check(item, &why) != 0) {
+		config_error(p, p->line, o->name, "item '%s' %s", quoted, why);
+		goto out;
+	}
 	if ((o->flags & CONFIG_NAME) && !util_name_valid(item)) {
 		config_error(p, p->line, o->name,
 		    "item '%s' is not a valid name (1 to 64 letters, digits, "
@@ -586,6 +593,7 @@ config_check_item(struct config_parse *p, const struct config_option *o,
 	}
 	rv = 0;
 out:
+	free(why);
 	free(quoted);
 	return (rv);
 }
@@ -652,6 +660,7 @@ config_parse_base(struct config_parse *p)
 	case CONFIG_SECTION_FERRYD:
 	case CONFIG_SECTION_REDIS:
 	case CONFIG_SECTION_MIGRATION:
+	case CONFIG_SECTION_NOTIFY:
 		break;
 	}
 	return (p->config);
@@ -798,6 +807,7 @@ config_end_section(struct config_parse *p)
 	case CONFIG_SECTION_FERRYD:
 	case CONFIG_SECTION_REDIS:
 	case CONFIG_SECTION_MIGRATION:
+	case CONFIG_SECTION_NOTIFY:
 		break;
 	}
 }
@@ -967,6 +977,7 @@ config_parse_section(struct config_parse *p, char *s)
 	case CONFIG_SECTION_FERRYD:
 	case CONFIG_SECTION_REDIS:
 	case CONFIG_SECTION_MIGRATION:
+	case CONFIG_SECTION_NOTIFY:
 		if (*arg != '\0') {
 			config_error(p, p->line, NULL,
 			    "section [%s] takes no name", name);

@@ -124,9 +124,11 @@ static const char coord_slot_count_lua[] =
  * Compare-and-set write: KEYS[1] mig:<name>, KEYS[2] migs, KEYS[3]
  * events; ARGV owner, epoch, json, vm, phase, created, name.  Returns
  * {1, owner, epoch} when written, {0, current owner, current epoch}.
+ * The record is published only when it is new or its phase changed: the
+ * channel carries transitions (GET /v1/watch), not every progress write.
  */
 static const char coord_mig_write_lua[] =
-    "local cur = redis.call('HMGET', KEYS[1], 'owner', 'epoch') "
+    "local cur = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'phase') "
     "local owner = cur[1] or '' "
     "local epoch = tonumber(cur[2]) or 0 "
     "if redis.call('EXISTS', KEYS[1]) == 0 or "
@@ -134,7 +136,9 @@ static const char coord_mig_write_lua[] =
     "redis.call('HSET', KEYS[1], 'json', ARGV[3], 'vm', ARGV[4], "
     "'phase', ARGV[5], 'owner', ARGV[1], 'epoch', ARGV[2]) "
     "redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7]) "
+    "if cur[3] ~= ARGV[5] then "
     "redis.call('PUBLISH', KEYS[3], ARGV[3]) "
+    "end "
     "return {1, ARGV[1], ARGV[2]} "
     "end "
     "return {0, owner, string.format('%d', epoch)}";

@@ -133,55 +133,75 @@ ctl_api_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return (n);
 }
 
-/* Send METHOD PATH (with JSON BODY if not NULL); any HTTP status is success. */
+/*
+ * Reset the handle and set what every request shares: URL (SERVER PATH,
+ * returned for the caller to free), headers (ACCEPT, a JSON content type
+ * if JSON_BODY, agent, token; *HEADERS for the caller to free), error
+ * buffer, connect timeout, http(s) only, progress callback (^C).  -1 with
+ * *CAUSE if the headers cannot be built.
+ */
 static int
-ctl_api_http(struct ctl_api *api, const char *method, const char *path,
-    const char *body, long *status, struct ctl_api_body *out, char **cause)
+ctl_api_prepare(struct ctl_api *api, const char *path, const char *accept,
+    int json_body, char *errbuf, char **url, struct curl_slist **headers,
+    char **cause)
 {
-	struct curl_slist	*headers = NULL, *h;
-	char			*url = NULL, errbuf[CURL_ERROR_SIZE];
-	CURLcode		 rc;
-	int			 retval = -1;
+	struct curl_slist	*h;
 
-	memset(out, 0, sizeof *out);
-	*status = 0;
 	/* Reset keeps the connection cache, so polls reuse one connection. */
 	curl_easy_reset(api->curl);
-	xasprintf(&url, "%s%s", api->server, path);
+	xasprintf(url, "%s%s", api->server, path);
 	errbuf[0] = '\0';
 
-	h = curl_slist_append(headers, "Accept: application/json");
-	if (h != NULL && body != NULL)
+	h = curl_slist_append(NULL, accept);
+	if (h != NULL && json_body)
 		h = curl_slist_append(h, "Content-Type: application/json");
 	if (h != NULL)
 		h = curl_slist_append(h,
 		    "User-Agent: ferryctl/" PACKAGE_VERSION);
 	if (h != NULL && api->auth != NULL)
 		h = curl_slist_append(h, api->auth);
+	*headers = h;
 	if (h == NULL) {
 		*cause = xstrdup("out of memory building the request");
-		goto out;
+		return (-1);
 	}
-	headers = h;
 
-	curl_easy_setopt(api->curl, CURLOPT_URL, url);
-	curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(api->curl, CURLOPT_URL, *url);
+	curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(api->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(api->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(api->curl, CURLOPT_CONNECTTIMEOUT,
 	    CTL_API_CONNECT_TIMEOUT);
-	curl_easy_setopt(api->curl, CURLOPT_TIMEOUT, CTL_API_TOTAL_TIMEOUT);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(api->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
 	curl_easy_setopt(api->curl, CURLOPT_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP|CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(api->curl, CURLOPT_WRITEFUNCTION, ctl_api_write_cb);
-	curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, out);
 	curl_easy_setopt(api->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(api->curl, CURLOPT_XFERINFOFUNCTION,
 	    ctl_api_progress_cb);
+	return (0);
+}
+
+/* Send METHOD PATH (with JSON BODY if not NULL); any HTTP status is success. */
+static int
+ctl_api_http(struct ctl_api *api, const char *method, const char *path,
+    const char *body, long *status, struct ctl_api_body *out, char **cause)
+{
+	struct curl_slist	*headers = NULL;
+	char			*url = NULL, errbuf[CURL_ERROR_SIZE];
+	CURLcode		 rc;
+	int			 retval = -1;
+
+	memset(out, 0, sizeof *out);
+	*status = 0;
+	if (ctl_api_prepare(api, path, "Accept: application/json",
+	    body != NULL, errbuf, &url, &headers, cause) != 0)
+		goto out;
+	curl_easy_setopt(api->curl, CURLOPT_TIMEOUT, CTL_API_TOTAL_TIMEOUT);
+	curl_easy_setopt(api->curl, CURLOPT_WRITEFUNCTION, ctl_api_write_cb);
+	curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, out);
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(api->curl, CURLOPT_POSTFIELDS,
 		    body != NULL ? body : "");
@@ -289,5 +309,123 @@ out:
 	yajl_tree_free(tree);
 	free(b.data);
 	free(why);
+	return (retval);
+}
+
+/* A streamed body as it arrives: lines for a 2xx, the body otherwise. */
+struct ctl_api_stream {
+	CURL		*curl;		/* the transfer */
+	long		 status;	/* HTTP status, once known */
+	ctl_api_line_cb	 line_cb;	/* each line of a 2xx body */
+	void		*arg;		/* its argument */
+	int		 stopped;	/* the callback asked to stop */
+	struct ctl_api_body line;	/* the line so far (2xx), or the
+					   error body */
+};
+
+/* libcurl write hook of a stream: cut the body into lines. */
+static size_t
+ctl_api_stream_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct ctl_api_stream	*st = arg;
+	size_t			 n = size * nmemb, i, start = 0;
+
+	if (st->status == 0)
+		curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE,
+		    &st->status);
+	if (st->status < 200 || st->status > 299)
+		return (ctl_api_write_cb(ptr, size, nmemb, &st->line));
+	for (i = 0; i < n; i++) {
+		if (ptr[i] != '\n')
+			continue;
+		if (ctl_api_write_cb(ptr + start, 1, i - start,
+		    &st->line) != i - start)
+			return (0);
+		if (st->line.len > 0 && st->line.data[st->line.len - 1] == '\r')
+			st->line.data[--st->line.len] = '\0';
+		if (st->line.data != NULL && st->line_cb(st->line.data,
+		    st->line.len, st->arg) != 0) {
+			st->stopped = 1;
+			return (0);
+		}
+		st->line.len = 0;
+		start = i + 1;
+	}
+	if (ctl_api_write_cb(ptr + start, 1, n - start, &st->line) !=
+	    n - start)
+		return (0);
+	return (n);
+}
+
+/* GET PATH and hand the lines of its body to LINE_CB as they arrive. */
+int
+ctl_api_stream(struct ctl_api *api, const char *path, long idle_s,
+    ctl_api_line_cb line_cb, void *arg, long *status, char **cause)
+{
+	struct ctl_api_stream	 st;
+	struct curl_slist	*headers = NULL;
+	yajl_val		 tree = NULL;
+	char			*url = NULL, *why = NULL;
+	char			 errbuf[CURL_ERROR_SIZE];
+	CURLcode		 rc;
+	int			 retval = -1;
+
+	memset(&st, 0, sizeof st);
+	st.curl = api->curl;
+	st.line_cb = line_cb;
+	st.arg = arg;
+	*status = 0;
+	if (ctl_api_prepare(api, path, "Accept: application/x-ndjson", 0,
+	    errbuf, &url, &headers, cause) != 0)
+		goto out;
+	/* A stream has no end to wait for: give up on silence instead. */
+	curl_easy_setopt(api->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(api->curl, CURLOPT_LOW_SPEED_TIME, idle_s);
+	curl_easy_setopt(api->curl, CURLOPT_WRITEFUNCTION, ctl_api_stream_cb);
+	curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, &st);
+
+	rc = curl_easy_perform(api->curl);
+	curl_easy_getinfo(api->curl, CURLINFO_RESPONSE_CODE, status);
+	if (*status != 0 && (*status < 200 || *status > 299)) {
+		if (ctl_json_parse(st.line.data, st.line.len, &tree,
+		    &why) != 0)
+			tree = NULL;
+		*cause = ctl_api_error(*status, tree);
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		if (ctl_api_stop)
+			*cause = xstrdup("interrupted");
+		else if (st.stopped)
+			*cause = xstrdup("stopped");
+		else if (st.line.too_big)
+			xasprintf(cause, "bad response from server: a line "
+			    "longer than %d bytes", CTL_API_BODY_MAX);
+		else if (rc == CURLE_OPERATION_TIMEDOUT && *status != 0)
+			xasprintf(cause, "the server sent nothing for %ld "
+			    "seconds", idle_s);
+		else if (*status != 0) {
+			ctl_json_clean(errbuf);
+			xasprintf(cause, "the server closed the stream: %s",
+			    errbuf[0] != '\0' ? errbuf :
+			    curl_easy_strerror(rc));
+		} else {
+			ctl_json_clean(errbuf);
+			xasprintf(cause, "cannot reach '%s': %s", api->server,
+			    errbuf[0] != '\0' ? errbuf :
+			    curl_easy_strerror(rc));
+		}
+		goto out;
+	}
+	/* A last line without its newline still counts. */
+	if (st.line.len > 0)
+		line_cb(st.line.data, st.line.len, arg);
+	retval = 0;
+out:
+	yajl_tree_free(tree);
+	free(why);
+	free(st.line.data);
+	curl_slist_free_all(headers);
+	free(url);
 	return (retval);
 }

@@ -24,7 +24,7 @@
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
-#define CTL_EVAC_NCOLS		6	/* columns of 'get evacuations' */
+#define CTL_EVAC_NCOLS		11	/* columns of 'get evacuations' */
 #define CTL_EVAC_VM_NCOLS	4	/* columns of describe's VM table */
 #define CTL_EVAC_LIST_GAP	2	/* spaces between describe columns */
 #define CTL_EVAC_INDENT		2	/* indent of describe list lines */
@@ -54,8 +54,19 @@ static const struct {
 	{ .name = "cancelled", .kind = CTL_EVAC_CANCELLED },
 };
 
-static const char *ctl_evac_columns[CTL_EVAC_NCOLS] = {
-	"NAME", "NODE", "PHASE", "DONE/TOTAL", "AGE", "REASON"
+static const struct ctl_util_column
+ctl_evac_columns[CTL_EVAC_NCOLS] = {
+	{ .name = "NAME" },
+	{ .name = "NODE" },
+	{ .name = "PHASE" },
+	{ .name = "DONE/TOTAL" },
+	{ .name = "AGE" },
+	{ .name = "REASON" },
+	{ .name = "SUCCEEDED", .wide = 1 },	/* VMs moved */
+	{ .name = "FAILED", .wide = 1 },	/* VMs that remain */
+	{ .name = "ELAPSED", .wide = 1 },	/* start to end, or now */
+	{ .name = "BY", .wide = 1 },		/* who asked */
+	{ .name = "MESSAGE", .wide = 1 },	/* the detail of REASON */
 };
 
 static const char *ctl_evac_vm_columns[CTL_EVAC_VM_NCOLS] = {
@@ -210,7 +221,8 @@ ctl_evac_parse(yajl_val v, struct ctl_evac *e, char **cause)
 static void
 ctl_evac_row(yajl_val v, uint64_t now, char **row)
 {
-	char	counts[48], age[16];
+	char		counts[48], age[16], elapsed[32];
+	uint64_t	created, ended;
 
 	ctl_evac_counts(v, counts, sizeof counts);
 	ctl_mig_age(ctl_json_string(v, "metadata.creationTimestamp"), now,
@@ -221,13 +233,28 @@ ctl_evac_row(yajl_val v, uint64_t now, char **row)
 	row[3] = xstrdup(counts);
 	row[4] = xstrdup(age);
 	row[5] = xstrdup(ctl_json_text(v, "status.reason", "-"));
+	row[6] = ctl_util_count(v, "status.succeeded", "-");
+	row[7] = ctl_util_count(v, "status.failed", "-");
+	if (ctl_json_count(v, "status.createdMs", &created) != 0 ||
+	    created == 0)
+		snprintf(elapsed, sizeof elapsed, "-");
+	else {
+		if (ctl_json_count(v, "status.endedMs", &ended) != 0 ||
+		    ended == 0)
+			ended = now;
+		ctl_util_duration(ended > created ? ended - created : 0,
+		    elapsed, sizeof elapsed);
+	}
+	row[8] = xstrdup(elapsed);
+	row[9] = xstrdup(ctl_json_text(v, "spec.requestedBy", "-"));
+	row[10] = xstrdup(ctl_json_text(v, "status.message", "-"));
 }
 
-/* Print the N evacuation objects of ITEMS as a table on stdout. */
+/* Print the N evacuation objects of ITEMS as a table, WIDE or not. */
 int
-ctl_evac_table(yajl_val *items, size_t n, char **cause)
+ctl_evac_table(yajl_val *items, size_t n, int wide, char **cause)
 {
-	ctl_util_table(items, n, ctl_evac_columns, CTL_EVAC_NCOLS,
+	ctl_util_table(items, n, ctl_evac_columns, CTL_EVAC_NCOLS, wide,
 	    ctl_evac_row);
 	return (0);
 }

@@ -19,8 +19,8 @@
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
-#define CTL_INV_NODE_NCOLS	7	/* columns of 'get nodes' */
-#define CTL_INV_VM_NCOLS	7	/* columns of 'get vms' */
+#define CTL_INV_NODE_NCOLS	12	/* columns of 'get nodes', wide too */
+#define CTL_INV_VM_NCOLS	10	/* columns of 'get vms', wide too */
 #define CTL_INV_LIST_GAP	2	/* spaces between describe list columns */
 #define CTL_INV_INDENT		2	/* indent of describe list lines */
 #define CTL_INV_LABEL_WIDTH	18	/* "Required Labels:" and two spaces */
@@ -29,29 +29,38 @@
 #define CTL_INV_KIB_PER_GIB	(1024ULL * 1024ULL)
 #define CTL_INV_UNKNOWN		"<unknown>"
 
-static const char *ctl_inv_node_columns[CTL_INV_NODE_NCOLS] = {
-	"NAME", "STATUS", "SCHEDULABLE", "VMS", "CPUS", "MEMORY", "HOST-MODEL"
+static const struct ctl_util_column
+ctl_inv_node_columns[CTL_INV_NODE_NCOLS] = {
+	{ .name = "NAME" },
+	{ .name = "STATUS" },
+	{ .name = "SCHEDULABLE" },
+	{ .name = "VMS" },
+	{ .name = "CPUS" },
+	{ .name = "MEMORY" },
+	{ .name = "HOST-MODEL" },
+	{ .name = "CORDONED", .wide = 1 },	/* spec.unschedulable */
+	{ .name = "TAINTS", .wide = 1 },	/* key:effect,... */
+	{ .name = "VCPUS", .wide = 1 },		/* vCPUs of its VMs */
+	{ .name = "INBOUND", .wide = 1 },	/* migrations coming in */
+	{ .name = "NETWORKS", .wide = 1 },	/* networks it has */
 };
 
-static const char *ctl_inv_vm_columns[CTL_INV_VM_NCOLS] = {
-	"NAME", "NODE", "PHASE", "MIGRATABLE", "CPU", "MEMORY", "MIGRATION"
+static const struct ctl_util_column
+ctl_inv_vm_columns[CTL_INV_VM_NCOLS] = {
+	{ .name = "NAME" },
+	{ .name = "NODE" },
+	{ .name = "PHASE" },
+	{ .name = "MIGRATABLE" },
+	{ .name = "CPU" },
+	{ .name = "MEMORY" },
+	{ .name = "MIGRATION" },
+	{ .name = "VCPUS", .wide = 1 },
+	{ .name = "REASONS", .wide = 1 },	/* every code, not the first */
+	{ .name = "MIGRATION-NODES", .wide = 1 }, /* its source->target */
 };
 
 /* Taint effects that keep new VMs off a node. */
 static const char *ctl_inv_blocking_effects[] = { "NoSchedule", "NoExecute" };
-
-/* The count at PATH under V as text (allocated), or DEF. */
-static char *
-ctl_inv_count_text(yajl_val v, const char *path, const char *def)
-{
-	uint64_t	 n;
-	char		*s = NULL;
-
-	if (ctl_json_count(v, path, &n) != 0)
-		return (xstrdup(def));
-	xasprintf(&s, "%llu", (unsigned long long)n);
-	return (s);
-}
 
 /* KIB as Kubernetes prints an exact quantity: "128Mi", "2Gi", "1000Ki". */
 static char *
@@ -134,11 +143,31 @@ ctl_inv_node_memory(yajl_val node)
 	return (s);
 }
 
+/* NODE's taints as "key:effect,..." (allocated), or "<none>". */
+static char *
+ctl_inv_node_taints(yajl_val node)
+{
+	yajl_val	 taints, t;
+	char		*list = NULL, *next;
+	size_t		 i;
+
+	taints = ctl_json_get(node, "spec.taints", yajl_t_array);
+	for (i = 0; taints != NULL && i < taints->u.array.len; i++) {
+		t = taints->u.array.values[i];
+		xasprintf(&next, "%s%s%s:%s", list != NULL ? list : "",
+		    list != NULL ? "," : "", ctl_json_text(t, "key", "-"),
+		    ctl_json_text(t, "effect", "-"));
+		free(list);
+		list = next;
+	}
+	return (list != NULL ? list : xstrdup("<none>"));
+}
+
 /* Fill ROW with the table cells of node object NODE (allocated). */
 static void
 ctl_inv_node_row(yajl_val node, uint64_t now, char **row)
 {
-	int	ready;
+	int	ready, cordoned;
 
 	row[0] = xstrdup(ctl_json_text(node, "metadata.name", "-"));
 	if (ctl_json_bool(node, "status.ready", &ready) != 0)
@@ -146,18 +175,28 @@ ctl_inv_node_row(yajl_val node, uint64_t now, char **row)
 	else
 		row[1] = xstrdup(ready ? "Ready" : "NotReady");
 	row[2] = xstrdup(ctl_inv_node_schedulable(node));
-	row[3] = ctl_inv_count_text(node, "status.allocated.vms", "-");
-	row[4] = ctl_inv_count_text(node, "status.capacity.cpus", "-");
+	row[3] = ctl_util_count(node, "status.allocated.vms", "-");
+	row[4] = ctl_util_count(node, "status.capacity.cpus", "-");
 	row[5] = ctl_inv_node_memory(node);
 	row[6] = xstrdup(ctl_json_text(node, "status.hostModel", "-"));
+	if (ctl_json_bool(node, "spec.unschedulable", &cordoned) != 0)
+		row[7] = xstrdup("-");
+	else
+		row[7] = xstrdup(cordoned ? "true" : "false");
+	row[8] = ctl_inv_node_taints(node);
+	row[9] = ctl_util_count(node, "status.allocated.vcpus", "-");
+	row[10] = ctl_util_count(node, "status.inbound.migrations", "-");
+	if ((row[11] = ctl_util_list(ctl_json_get(node, "spec.networks",
+	    yajl_t_array))) == NULL)
+		row[11] = xstrdup("<none>");
 }
 
-/* Print the N node objects of ITEMS as a table on stdout. */
+/* Print the N node objects of ITEMS as a table, WIDE or not, on stdout. */
 int
-ctl_inv_node_table(yajl_val *items, size_t n, char **cause)
+ctl_inv_node_table(yajl_val *items, size_t n, int wide, char **cause)
 {
 	ctl_util_table(items, n, ctl_inv_node_columns, CTL_INV_NODE_NCOLS,
-	    ctl_inv_node_row);
+	    wide, ctl_inv_node_row);
 	return (0);
 }
 
@@ -171,6 +210,40 @@ ctl_inv_vm_first_code(yajl_val vm)
 	if (reasons == NULL || reasons->u.array.len == 0)
 		return (NULL);
 	return (ctl_json_text(reasons->u.array.values[0], "code", NULL));
+}
+
+/*
+ * The codes of every reason VM cannot migrate, "CDROM,HostDevicePCI"
+ * (allocated), or NULL if it gives none.  A reason is {"code", "message"}
+ * or, from an older ferryd, "CODE: sentence".
+ */
+static char *
+ctl_inv_vm_codes(yajl_val vm)
+{
+	yajl_val	 reasons, r;
+	const char	*code;
+	char		*list = NULL, *next;
+	size_t		 i, len;
+
+	reasons = ctl_json_get(vm, "status.reasons", yajl_t_array);
+	for (i = 0; reasons != NULL && i < reasons->u.array.len; i++) {
+		r = reasons->u.array.values[i];
+		if (YAJL_IS_STRING(r)) {
+			ctl_json_clean(r->u.string);
+			code = r->u.string;
+			len = strcspn(code, ":");
+		} else if ((code = ctl_json_text(r, "code", NULL)) != NULL)
+			len = strlen(code);
+		else
+			continue;
+		if (len == 0)
+			continue;
+		xasprintf(&next, "%s%s%.*s", list != NULL ? list : "",
+		    list != NULL ? "," : "", (int)len, code);
+		free(list);
+		list = next;
+	}
+	return (list);
 }
 
 /* VM's MIGRATABLE cell: "true", "false (CODE)", "false" or "-". */
@@ -217,6 +290,7 @@ static void
 ctl_inv_vm_row(yajl_val vm, uint64_t now, char **row)
 {
 	yajl_val	ms;
+	int		ok;
 
 	row[0] = xstrdup(ctl_json_text(vm, "metadata.name", "-"));
 	row[1] = xstrdup(ctl_json_text(vm, "status.nodeName", "-"));
@@ -232,13 +306,24 @@ ctl_inv_vm_row(yajl_val vm, uint64_t now, char **row)
 		xasprintf(&row[6], "%s/%s",
 		    ctl_json_text(ms, "migrationName", "-"),
 		    ctl_json_text(ms, "phase", "-"));
+	row[7] = ctl_util_count(vm, "spec.vcpus", "-");
+	if (ctl_json_bool(vm, "status.migratable", &ok) == 0 && ok)
+		row[8] = xstrdup("<none>");
+	else if ((row[8] = ctl_inv_vm_codes(vm)) == NULL)
+		row[8] = xstrdup("-");
+	if (ms == NULL)
+		row[9] = xstrdup("-");
+	else
+		xasprintf(&row[9], "%s->%s",
+		    ctl_json_text(ms, "sourceNode", "-"),
+		    ctl_json_text(ms, "targetNode", "-"));
 }
 
-/* Print the N VM objects of ITEMS as a table on stdout. */
+/* Print the N VM objects of ITEMS as a table, WIDE or not, on stdout. */
 int
-ctl_inv_vm_table(yajl_val *items, size_t n, char **cause)
+ctl_inv_vm_table(yajl_val *items, size_t n, int wide, char **cause)
 {
-	ctl_util_table(items, n, ctl_inv_vm_columns, CTL_INV_VM_NCOLS,
+	ctl_util_table(items, n, ctl_inv_vm_columns, CTL_INV_VM_NCOLS, wide,
 	    ctl_inv_vm_row);
 	return (0);
 }
@@ -408,7 +493,7 @@ ctl_inv_vm_describe(yajl_val vm, char **cause)
 	text = ctl_inv_vm_memory(vm, CTL_INV_UNKNOWN);
 	ctl_inv_field("Memory:", text);
 	free(text);
-	text = ctl_inv_count_text(vm, "spec.vcpus", CTL_INV_UNKNOWN);
+	text = ctl_util_count(vm, "spec.vcpus", CTL_INV_UNKNOWN);
 	ctl_inv_field("vCPUs:", text);
 	free(text);
 	ctl_inv_field("CPU:", ctl_inv_vm_cpu(vm, CTL_INV_UNKNOWN));

@@ -13,6 +13,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ferry/ctl-json.h"
+#include "ferry/json.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
@@ -24,29 +25,6 @@ ctl_json_clean(char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
 	}
-}
-
-/* Is the nesting of JSON text S at most CTL_JSON_DEPTH? */
-static int
-ctl_json_depth_ok(const char *s)
-{
-	int	depth = 0, in_string = 0;
-
-	for (; *s != '\0'; s++) {
-		if (in_string) {
-			if (*s == '\\' && s[1] != '\0')
-				s++;
-			else if (*s == '"')
-				in_string = 0;
-		} else if (*s == '"')
-			in_string = 1;
-		else if (*s == '{' || *s == '[') {
-			if (++depth > CTL_JSON_DEPTH)
-				return (0);
-		} else if (*s == '}' || *s == ']')
-			depth--;
-	}
-	return (1);
 }
 
 /* Parse LEN bytes of NUL-terminated DATA; a NULL tree if there are none. */
@@ -63,8 +41,8 @@ ctl_json_parse(const char *data, size_t len, yajl_val *out, char **cause)
 		return (-1);
 	}
 	/* yajl_tree_free recurses: a hostile nesting would blow the stack. */
-	if (!ctl_json_depth_ok(data)) {
-		xasprintf(cause, "JSON nested deeper than %d", CTL_JSON_DEPTH);
+	if (!json_depth_ok(data, len, JSON_DEPTH_MAX)) {
+		xasprintf(cause, "JSON nested deeper than %d", JSON_DEPTH_MAX);
 		return (-1);
 	}
 	err[0] = '\0';

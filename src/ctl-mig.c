@@ -14,10 +14,11 @@
 
 #include "ferry/ctl-json.h"
 #include "ferry/ctl-mig.h"
+#include "ferry/ctl-util.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
-#define CTL_MIG_NCOLS	8	/* columns of the table */
+#define CTL_MIG_NCOLS	13	/* columns of the table, wide ones too */
 
 static const struct {
 	const char		*name;	/* phase as the API spells it */
@@ -32,8 +33,20 @@ static const struct {
 	{ .name = "aborted", .kind = CTL_MIG_ABORTED },
 };
 
-static const char *ctl_mig_columns[CTL_MIG_NCOLS] = {
-	"NAME", "VM", "SOURCE", "TARGET", "PHASE", "REASON", "PROGRESS", "AGE"
+static const struct ctl_util_column ctl_mig_columns[CTL_MIG_NCOLS] = {
+	{ .name = "NAME" },
+	{ .name = "VM" },
+	{ .name = "SOURCE" },
+	{ .name = "TARGET" },
+	{ .name = "PHASE" },
+	{ .name = "REASON" },
+	{ .name = "PROGRESS" },
+	{ .name = "AGE" },
+	{ .name = "DATA", .wide = 1 },		/* processed/total MiB */
+	{ .name = "RATE", .wide = 1 },		/* memory copy rate */
+	{ .name = "ELAPSED", .wide = 1 },	/* start to end, or now */
+	{ .name = "EVACUATION", .wide = 1 },	/* the one that made it */
+	{ .name = "MESSAGE", .wide = 1 },	/* the detail of REASON */
 };
 
 /* How PHASE ends a wait. */
@@ -83,7 +96,10 @@ ctl_mig_parse(yajl_val v, struct ctl_mig *m, char **cause)
 	    (s = ctl_json_string(v, "spec.targetNode")) && *s ? s : "-";
 	m->reason = (s = ctl_json_string(v, "status.reason")) ? s : "";
 	m->message = (s = ctl_json_string(v, "status.message")) ? s : "";
+	m->evacuation = (s = ctl_json_string(v, "status.evacuation")) ? s :
+	    "";
 	m->created = ctl_json_string(v, "metadata.creationTimestamp");
+	m->started = ctl_json_string(v, "status.startTimestamp");
 	m->ended = ctl_json_string(v, "status.endTimestamp");
 	m->transitions = ctl_json_get(v, "status.phaseTransitions",
 	    yajl_t_array);
@@ -214,76 +230,78 @@ ctl_mig_progress(const struct ctl_mig *m, char *buf, size_t len)
 	    m->bps / 1048576.0, eta);
 }
 
-/* Fill ROW with M's table cells (allocated). */
+/* How long M has run, or ran, into BUF: "5m3s", or "-" if unknown. */
 static void
-ctl_mig_row(const struct ctl_mig *m, uint64_t now, char **row)
+ctl_mig_elapsed(const struct ctl_mig *m, uint64_t now, char *buf,
+    size_t len)
 {
-	char	age[16];
+	uint64_t	start, end;
 
-	ctl_mig_age(m->created, now, age, sizeof age);
-	row[0] = xstrdup(m->name);
-	row[1] = xstrdup(m->vm);
-	row[2] = xstrdup(m->source);
-	row[3] = xstrdup(m->target);
-	row[4] = xstrdup(m->phase);
-	row[5] = xstrdup(*m->reason != '\0' ? m->reason : "-");
-	if (m->has_progress)
-		xasprintf(&row[6], "%d%%", ctl_mig_percent(m));
-	else
+	if (ctl_mig_time_parse(m->started, &start) != 0 &&
+	    ctl_mig_time_parse(m->created, &start) != 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (m->kind == CTL_MIG_ACTIVE || ctl_mig_time_parse(m->ended,
+	    &end) != 0)
+		end = now;
+	ctl_util_duration(end > start ? end - start : 0, buf, len);
+}
+
+/* Fill ROW with the table cells of migration object V (allocated). */
+static void
+ctl_mig_row(yajl_val v, uint64_t now, char **row)
+{
+	struct ctl_mig	 m;
+	char		 age[16], elapsed[32], *cause = NULL;
+	size_t		 c;
+
+	/* ctl_mig_table checked every object already. */
+	if (ctl_mig_parse(v, &m, &cause) != 0) {
+		for (c = 0; c < CTL_MIG_NCOLS; c++)
+			row[c] = xstrdup("-");
+		free(cause);
+		return;
+	}
+	ctl_mig_age(m.created, now, age, sizeof age);
+	ctl_mig_elapsed(&m, now, elapsed, sizeof elapsed);
+	row[0] = xstrdup(m.name);
+	row[1] = xstrdup(m.vm);
+	row[2] = xstrdup(m.source);
+	row[3] = xstrdup(m.target);
+	row[4] = xstrdup(m.phase);
+	row[5] = xstrdup(*m.reason != '\0' ? m.reason : "-");
+	if (m.has_progress) {
+		xasprintf(&row[6], "%d%%", ctl_mig_percent(&m));
+		xasprintf(&row[8], "%.1f/%.1fMiB", m.processed / 1048576.0,
+		    m.total / 1048576.0);
+		xasprintf(&row[9], "%.1fMiB/s", m.bps / 1048576.0);
+	} else {
 		row[6] = xstrdup("-");
+		row[8] = xstrdup("-");
+		row[9] = xstrdup("-");
+	}
 	row[7] = xstrdup(age);
+	row[10] = xstrdup(elapsed);
+	row[11] = xstrdup(*m.evacuation != '\0' ? m.evacuation : "-");
+	row[12] = xstrdup(*m.message != '\0' ? m.message : "-");
 }
 
-/* Print NROWS rows of CELLS in aligned columns, then free the cells. */
-static void
-ctl_mig_table_print(char **cells, size_t nrows)
-{
-	size_t	widths[CTL_MIG_NCOLS] = { 0 }, r, c, n;
-
-	for (r = 0; r < nrows; r++) {
-		for (c = 0; c < CTL_MIG_NCOLS; c++) {
-			n = strlen(cells[r * CTL_MIG_NCOLS + c]);
-			if (n > widths[c])
-				widths[c] = n;
-		}
-	}
-	for (r = 0; r < nrows; r++) {
-		for (c = 0; c < CTL_MIG_NCOLS; c++) {
-			if (c == CTL_MIG_NCOLS - 1)
-				printf("%s\n", cells[r * CTL_MIG_NCOLS + c]);
-			else
-				printf("%-*s   ", (int)widths[c],
-				    cells[r * CTL_MIG_NCOLS + c]);
-			free(cells[r * CTL_MIG_NCOLS + c]);
-		}
-	}
-}
-
-/* Print the N migration objects of ITEMS as a table on stdout. */
+/*
+ * Print the N migration objects of ITEMS as a table on stdout, with more
+ * columns if WIDE; -1 if one of them lacks what ferryctl needs.
+ */
 int
-ctl_mig_table(yajl_val *items, size_t n, char **cause)
+ctl_mig_table(yajl_val *items, size_t n, int wide, char **cause)
 {
-	struct ctl_mig	  m;
-	char		**cells;
-	uint64_t	  now = util_wall_ms();
-	size_t		  i, c;
-	int		  retval = -1;
+	struct ctl_mig	m;
+	size_t		i;
 
-	cells = xcalloc((n + 1) * CTL_MIG_NCOLS, sizeof *cells);
-	for (c = 0; c < CTL_MIG_NCOLS; c++)
-		cells[c] = xstrdup(ctl_mig_columns[c]);
 	for (i = 0; i < n; i++) {
 		if (ctl_mig_parse(items[i], &m, cause) != 0)
-			goto out;
-		ctl_mig_row(&m, now, &cells[(i + 1) * CTL_MIG_NCOLS]);
+			return (-1);
 	}
-	ctl_mig_table_print(cells, n + 1);
-	retval = 0;
-out:
-	if (retval != 0) {
-		for (i = 0; i < (n + 1) * CTL_MIG_NCOLS; i++)
-			free(cells[i]);
-	}
-	free(cells);
-	return (retval);
+	ctl_util_table(items, n, ctl_mig_columns, CTL_MIG_NCOLS, wide,
+	    ctl_mig_row);
+	return (0);
 }

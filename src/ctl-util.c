@@ -17,6 +17,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ferry/ctl-api.h"
+#include "ferry/ctl-json.h"
 #include "ferry/ctl-util.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
@@ -140,21 +141,94 @@ ctl_util_cells_print(char **cells, size_t nrows, size_t ncols, int indent,
 
 /*
  * Print the N objects of ITEMS as a table on stdout: a header of the NCOLS
- * COLUMNS, then a row each filled by ROW.
+ * COLUMNS, then a row each filled by ROW.  Without WIDE the columns marked
+ * wide are left out.
  */
 void
-ctl_util_table(yajl_val *items, size_t n, const char **columns,
-    size_t ncols, ctl_util_row_cb row)
+ctl_util_table(yajl_val *items, size_t n,
+    const struct ctl_util_column *columns, size_t ncols, int wide,
+    ctl_util_row_cb row)
 {
 	char		**cells;
 	uint64_t	  now = util_wall_ms();
-	size_t		  i, c;
+	size_t		  i, c, shown = 0, to = 0;
 
 	cells = xcalloc((n + 1) * ncols, sizeof *cells);
 	for (c = 0; c < ncols; c++)
-		cells[c] = xstrdup(columns[c]);
+		cells[c] = xstrdup(columns[c].name);
 	for (i = 0; i < n; i++)
 		row(items[i], now, &cells[(i + 1) * ncols]);
-	ctl_util_cells_print(cells, n + 1, ncols, 0, CTL_UTIL_TABLE_GAP);
+	for (c = 0; c < ncols; c++) {
+		if (wide || !columns[c].wide)
+			shown++;
+	}
+	/* Squeeze the shown cells to the front: each moves down, never up. */
+	for (i = 0; i < (n + 1) * ncols; i++) {
+		c = i % ncols;
+		if (wide || !columns[c].wide)
+			cells[to++] = cells[i];
+		else
+			free(cells[i]);
+	}
+	ctl_util_cells_print(cells, n + 1, shown, 0, CTL_UTIL_TABLE_GAP);
 	free(cells);
+}
+
+/* Format a duration of MS the way kubectl prints ages: "42s", "5m3s". */
+void
+ctl_util_duration(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t	s = ms / 1000;
+
+	if (s < 60)
+		snprintf(buf, len, "%us", (unsigned)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%um%us", (unsigned)(s / 60),
+		    (unsigned)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%uh%um", (unsigned)(s / 3600),
+		    (unsigned)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%ud%uh", (unsigned)(s / 86400),
+		    (unsigned)(s % 86400 / 3600));
+}
+
+/* The count at PATH under V as text (allocated), or DEF. */
+char *
+ctl_util_count(yajl_val v, const char *path, const char *def)
+{
+	uint64_t	 n;
+	char		*s = NULL;
+
+	if (ctl_json_count(v, path, &n) != 0)
+		return (xstrdup(def));
+	xasprintf(&s, "%llu", (unsigned long long)n);
+	return (s);
+}
+
+/*
+ * The non-empty strings of array V joined by commas, cleaned for
+ * printing: allocated, or NULL if there are none.
+ */
+char *
+ctl_util_list(yajl_val v)
+{
+	yajl_val	 item;
+	char		*list = NULL, *next;
+	size_t		 i;
+
+	for (i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+		item = v->u.array.values[i];
+		if (!YAJL_IS_STRING(item) || *item->u.string == '\0')
+			continue;
+		ctl_json_clean(item->u.string);
+		if (list == NULL)
+			list = xstrdup(item->u.string);
+		else {
+			xasprintf(&next, "%s,%s", list, item->u.string);
+			free(list);
+			list = next;
+		}
+	}
+	return (list);
 }

@@ -55,9 +55,10 @@
 #include "ferry/xmalloc.h"
 
 /*
- * Start: KEYS node:<n>, evac:active:<n>, evac:<id>, evacs, leader; ARGV
- * id, json, created, replica ("" = no fence), node.  Returns {1, gen}
- * when started, {0, why} when not.
+ * Start: KEYS node:<n>, evac:active:<n>, evac:<id>, evacs, leader,
+ * events; ARGV id, json, created, replica ("" = no fence), node.  Returns
+ * {1, gen} when started, {0, why} when not.  A started evacuation's
+ * record is published on events (GET /v1/watch).
  */
 static const char evac_start_lua[] =
     "if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[4] then "
@@ -83,13 +84,16 @@ static const char evac_start_lua[] =
     "redis.call('HSET', KEYS[3], 'json', ARGV[2], 'node', ARGV[5], "
     "'phase', 'running', 'gen', g, 'listed', '0') "
     "redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1]) "
+    "redis.call('PUBLISH', KEYS[6], ARGV[2]) "
     "return {1, g}";
 
 /*
- * Write: KEYS evac:<id>, evacs, evac:active:<node>, leader; ARGV id,
- * json, node, phase, gen, listed, created, replica ("" = no fence).
+ * Write: KEYS evac:<id>, evacs, evac:active:<node>, leader, events; ARGV
+ * id, json, node, phase, gen, listed, created, replica ("" = no fence).
  * Returns 1 written, 0 not the leader, -1 the record is final already.
- * A final record also drops evac:active:<node> if it still names id.
+ * A final record also drops evac:active:<node> if it still names id.  A
+ * record whose phase changed is published on events: the channel carries
+ * transitions, not the counts of a running evacuation.
  */
 static const char evac_write_lua[] =
     "if ARGV[8] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[8] then "
@@ -105,6 +109,9 @@ static const char evac_write_lua[] =
     "if ARGV[4] ~= 'running' and redis.call('GET', KEYS[3]) == ARGV[1] "
     "then "
     "redis.call('DEL', KEYS[3]) "
+    "end "
+    "if cur ~= ARGV[4] then "
+    "redis.call('PUBLISH', KEYS[5], ARGV[2]) "
     "end "
     "return 1";
 
@@ -418,8 +425,8 @@ evac_ctl_write(struct evac *ev)
 {
 	struct evac_mgr	*e = ev->e;
 	struct evac_op	*op;
-	const char	*argv[15];
-	char		*json, *key, *zkey, *akey, *lkey;
+	const char	*argv[16];
+	char		*json, *key, *zkey, *akey, *lkey, *ckey;
 	char		 gen[32], created[32];
 
 	if (ev->writing || ev->over || ev->dead)
@@ -435,6 +442,7 @@ evac_ctl_write(struct evac *ev)
 	zkey = evac_key(e, "evacs", NULL);
 	akey = evac_key(e, "evac:active:", ev->rec.node);
 	lkey = evac_key(e, "leader", NULL);
+	ckey = evac_key(e, "events", NULL);
 	snprintf(gen, sizeof gen, "%lld", ev->gen);
 	snprintf(created, sizeof created, "%" PRIu64, ev->rec.created);
 	op = evac_op_new(e, evac_ctl_write_done, ev);
@@ -442,25 +450,27 @@ evac_ctl_write(struct evac *ev)
 	op->flag = ev->listed;
 	argv[0] = "EVAL";
 	argv[1] = evac_write_lua;
-	argv[2] = "4";
+	argv[2] = "5";
 	argv[3] = key;
 	argv[4] = zkey;
 	argv[5] = akey;
 	argv[6] = lkey;
-	argv[7] = ev->rec.id;
-	argv[8] = json;
-	argv[9] = ev->rec.node;
-	argv[10] = evac_phase_name(ev->rec.phase);
-	argv[11] = gen;
-	argv[12] = ev->listed ? "1" : "0";
-	argv[13] = created;
-	argv[14] = evac_fence(e);
+	argv[7] = ckey;
+	argv[8] = ev->rec.id;
+	argv[9] = json;
+	argv[10] = ev->rec.node;
+	argv[11] = evac_phase_name(ev->rec.phase);
+	argv[12] = gen;
+	argv[13] = ev->listed ? "1" : "0";
+	argv[14] = created;
+	argv[15] = evac_fence(e);
 	ev->writing = 1;
 	evac_send(e, op, nitems(argv), argv);
 	free(key);
 	free(zkey);
 	free(akey);
 	free(lkey);
+	free(ckey);
 }
 
 /* The write script answered. */
@@ -1000,9 +1010,9 @@ evac_ctl_start(struct evac_mgr *e, struct evac_node *n,
 {
 	struct evac_record	 rec;
 	struct evac_op		*op;
-	const char		*argv[13];
+	const char		*argv[14];
 	char			 suffix[6], created[32];
-	char			*key, *akey, *ekey, *zkey, *lkey;
+	char			*key, *akey, *ekey, *zkey, *lkey, *ckey;
 
 	memset(&rec, 0, sizeof rec);
 	util_random_suffix(suffix, sizeof suffix);
@@ -1023,19 +1033,21 @@ evac_ctl_start(struct evac_mgr *e, struct evac_node *n,
 	ekey = evac_key(e, "evac:", rec.id);
 	zkey = evac_key(e, "evacs", NULL);
 	lkey = evac_key(e, "leader", NULL);
+	ckey = evac_key(e, "events", NULL);
 	argv[0] = "EVAL";
 	argv[1] = evac_start_lua;
-	argv[2] = "5";
+	argv[2] = "6";
 	argv[3] = key;
 	argv[4] = akey;
 	argv[5] = ekey;
 	argv[6] = zkey;
 	argv[7] = lkey;
-	argv[8] = rec.id;
-	argv[9] = op->json;
-	argv[10] = created;
-	argv[11] = evac_fence(e);
-	argv[12] = n->name;
+	argv[8] = ckey;
+	argv[9] = rec.id;
+	argv[10] = op->json;
+	argv[11] = created;
+	argv[12] = evac_fence(e);
+	argv[13] = n->name;
 	n->starting = 1;
 	evac_send(e, op, nitems(argv), argv);
 	free(key);
@@ -1043,6 +1055,7 @@ evac_ctl_start(struct evac_mgr *e, struct evac_node *n,
 	free(ekey);
 	free(zkey);
 	free(lkey);
+	free(ckey);
 	evac_record_clear(&rec);
 }
 

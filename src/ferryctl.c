@@ -1,8 +1,9 @@
 /*
- * ferryctl.c: the operator's command line.  Commands live in one table
- * (name, usage, options, handler) so a new verb is one row and one
- * function; ctl-api.c talks to ferryd, ctl-mig.c formats migrations,
- * ctl-inv.c nodes and VMs, ctl-evac.c drains and evacuations.
+ * ferryctl.c: the operator's command line.  Each command is a row (name,
+ * usage, help, options, handler) in one table, so a new verb is one row
+ * and one function; ctl-get.c is 'get', ctl-watch.c 'watch', ctl-conf.c
+ * the configuration file, ctl-api.c talks to ferryd, ctl-mig.c formats
+ * migrations, ctl-inv.c nodes and VMs, ctl-evac.c drains and evacuations.
  */
 
 #include <getopt.h>
@@ -17,12 +18,16 @@
 #include <yajl/yajl_tree.h>
 #include <yajl/yajl_version.h>
 
+#include "ferry/ctl.h"
 #include "ferry/ctl-api.h"
+#include "ferry/ctl-conf.h"
 #include "ferry/ctl-evac.h"
+#include "ferry/ctl-get.h"
 #include "ferry/ctl-inv.h"
 #include "ferry/ctl-json.h"
 #include "ferry/ctl-mig.h"
 #include "ferry/ctl-util.h"
+#include "ferry/ctl-watch.h"
 #include "ferry/util.h"
 #include "ferry/xmalloc.h"
 
@@ -35,38 +40,37 @@
 #define CTL_PLAIN_PROGRESS_MS	2000		/* plain progress line every */
 #define CTL_RETRY_MS		10000		/* --wait rides out outages */
 
-/* Exit codes; ctl_usage() documents them. */
-enum ctl_exit {
-	CTL_EXIT_OK = 0,		/* ok; awaited migration succeeded,
-					   awaited evacuation completed */
-	CTL_EXIT_ERROR = 1,		/* API said no, or unreachable */
-	CTL_EXIT_USAGE = 2,		/* bad command line */
-	CTL_EXIT_FAILED = 3,		/* the awaited migration or
-					   evacuation failed */
-	CTL_EXIT_ABORTED = 4,		/* the awaited migration was aborted,
-					   the awaited evacuation cancelled */
-	CTL_EXIT_INTERRUPTED = 130,	/* Ctrl-C while waiting */
-};
-
-/* Options a command accepts, as bits in ctl_cmd.opts. */
-#define CTL_OPT_TO	0x1	/* --to NODE */
-#define CTL_OPT_WAIT	0x2	/* --wait */
-#define CTL_OPT_OUTPUT	0x4	/* -o json */
-#define CTL_OPT_BY	0x8	/* --by WHO */
-#define CTL_OPT_NODE	0x10	/* --node NODE */
-#define CTL_OPT_FORCE	0x20	/* --force */
-
-/* Option names by bit, for "does not take" errors. */
+/* The options commands take, by bit: for help and "does not take". */
 static const struct {
 	int		 bit;		/* CTL_OPT_* */
 	const char	*name;		/* as the operator types it */
-} ctl_opt_names[] = {
-	{ .bit = CTL_OPT_TO, .name = "--to" },
-	{ .bit = CTL_OPT_WAIT, .name = "--wait" },
-	{ .bit = CTL_OPT_OUTPUT, .name = "-o" },
-	{ .bit = CTL_OPT_BY, .name = "--by" },
-	{ .bit = CTL_OPT_NODE, .name = "--node" },
-	{ .bit = CTL_OPT_FORCE, .name = "--force" },
+	const char	*usage;		/* with its argument, for help */
+	const char	*help;		/* what it does */
+} ctl_opts[] = {
+	{ .bit = CTL_OPT_TO, .name = "--to", .usage = "    --to NODE",
+	  .help = "the target node (default: ferryd picks the best fit)" },
+	{ .bit = CTL_OPT_WAIT, .name = "--wait", .usage = "    --wait",
+	  .help = "follow it until it ends: a progress line redrawn on a\n"
+	    "terminal, a line per change otherwise" },
+	{ .bit = CTL_OPT_OUTPUT, .name = "-o",
+	  .usage = "-o, --output FORMAT",
+	  .help = "json: the API's JSON; wide: more columns; name: the\n"
+	    "names alone, one a line" },
+	{ .bit = CTL_OPT_BY, .name = "--by", .usage = "    --by WHO",
+	  .help = "who asks, recorded on the node and the evacuation\n"
+	    "(default: \"api\"; 1 to 64 bytes)" },
+	{ .bit = CTL_OPT_NODE, .name = "--node", .usage = "    --node NODE",
+	  .help = "only what concerns node NODE" },
+	{ .bit = CTL_OPT_FORCE, .name = "--force", .usage = "    --force",
+	  .help = "abort even a migration an evacuation created" },
+};
+
+/* -o FORMAT, by the names the operator types. */
+static const char *ctl_outputs[] = {
+	[CTL_OUTPUT_TABLE] = NULL,
+	[CTL_OUTPUT_WIDE] = "wide",
+	[CTL_OUTPUT_JSON] = "json",
+	[CTL_OUTPUT_NAME] = "name",
 };
 
 /* Exit codes of what a drain or uncordon came to. */
@@ -76,40 +80,6 @@ static const int ctl_evac_exits[] = {
 	[CTL_EVAC_END_FAILED] = CTL_EXIT_FAILED,
 	[CTL_EVAC_END_CANCELLED] = CTL_EXIT_ABORTED,
 	[CTL_EVAC_END_INTERRUPTED] = CTL_EXIT_INTERRUPTED,
-};
-
-/* State of one ferryctl run. */
-struct ctl {
-	struct ctl_api	*api;		/* client for ferryd */
-	const char	*to;		/* --to NODE, or NULL */
-	int		 wait;		/* --wait was given */
-	int		 json;		/* -o json was given */
-	const char	*by;		/* --by WHO, or NULL */
-	const char	*node;		/* --node NODE, or NULL */
-	int		 force;		/* --force was given */
-};
-
-/* One row of the command table. */
-struct ctl_cmd {
-	const char	*name;		/* verb the operator types */
-	const char	*usage;		/* verb and its arguments */
-	const char	*summary;	/* one line for the global help */
-	const char	*help;		/* more for COMMAND --help, or NULL */
-	int		 opts;		/* CTL_OPT_* bits accepted */
-	int		 min_args;	/* fewest arguments after the verb */
-	int		 max_args;	/* most arguments after the verb */
-	int		 local;		/* runs without talking to ferryd */
-	int		(*exec)(struct ctl *, int, char **); /* runs it */
-};
-
-/* A kind of object 'get' shows: where the API keeps it, how to print it. */
-struct ctl_kind {
-	const char	*singular;	/* "node": needs a NAME */
-	const char	*plural;	/* "nodes": the list, or one NAME */
-	const char	*path;		/* API collection, "/v1/nodes" */
-	int		(*table)(yajl_val *, size_t, char **); /* rows */
-	int		 by_node;	/* the list takes ?node=NODE */
-	int		(*valid)(const char *); /* NAME check, NULL: a name */
 };
 
 /* What a --wait has shown so far. */
@@ -124,7 +94,6 @@ struct ctl_wait {
 };
 
 static int	ctl_cmd_migrate(struct ctl *, int, char **);
-static int	ctl_cmd_get(struct ctl *, int, char **);
 static int	ctl_cmd_describe(struct ctl *, int, char **);
 static int	ctl_cmd_abort(struct ctl *, int, char **);
 static int	ctl_cmd_drain(struct ctl *, int, char **);
@@ -132,41 +101,30 @@ static int	ctl_cmd_uncordon(struct ctl *, int, char **);
 static int	ctl_cmd_version(struct ctl *, int, char **);
 static int	ctl_cmd_help(struct ctl *, int, char **);
 
-static const struct ctl_cmd ctl_cmds[] = {
-	{ .name = "migrate", .usage = "migrate VM [--to NODE] [--wait]",
-	  .summary = "live-migrate VM (to NODE, or ferryd picks)",
-	  .help = "Without --to, ferryd picks the target that fits best; if\n"
+static const struct ctl_cmd ctl_migrate_cmd = {
+	.name = "migrate", .usage = "migrate VM [--to NODE] [--wait]",
+	.summary = "live-migrate VM (to NODE, or ferryd picks)",
+	.help = "Without --to, ferryd picks the target that fits best; if\n"
 	    "none fits yet, the migration waits in phase pending.\n"
 	    "A VM that is not live-migratable is refused (HTTP 422) with\n"
 	    "every reason; 'ferryctl describe vm VM' lists them too.\n"
-	    "With --wait, follow the migration until it ends: a\n"
-	    "progress bar on a terminal, one line per phase otherwise.\n"
-	    "Exit 0 if it succeeded, 3 if it failed, 4 if it was aborted.\n",
-	  .opts = CTL_OPT_TO|CTL_OPT_WAIT, .min_args = 1, .max_args = 1,
-	  .exec = ctl_cmd_migrate },
-	{ .name = "get", .usage = "get TYPE [NAME] [--node NODE] [-o json]",
-	  .summary = "list migrations, nodes, VMs or evacuations, or show one",
-	  .help = "TYPE is migrations, nodes, vms or evacuations; migration,\n"
-	    "node, vm or evacuation need a NAME.  Columns:\n"
-	    "  get migrations   NAME VM SOURCE TARGET PHASE REASON PROGRESS "
-	    "AGE\n"
-	    "  get nodes        NAME STATUS SCHEDULABLE VMS CPUS MEMORY "
-	    "HOST-MODEL\n"
-	    "  get vms          NAME NODE PHASE MIGRATABLE CPU MEMORY "
-	    "MIGRATION\n"
-	    "  get evacuations  NAME NODE PHASE DONE/TOTAL AGE REASON\n"
-	    "A node's MEMORY is free/total GiB.  A VM's MIGRATABLE gives the\n"
-	    "code of the first reason it cannot move ('ferryctl describe vm\n"
-	    "NAME' lists them all) and MIGRATION its active or last one.\n"
-	    "An evacuation's DONE counts the VMs whose migration ended and\n"
-	    "those that cannot move, of the TOTAL found on the node.\n"
-	    "--node NODE lists only NODE's evacuations.\n"
-	    "-o json prints the API object instead.\n",
-	  .opts = CTL_OPT_OUTPUT|CTL_OPT_NODE, .min_args = 1, .max_args = 2,
-	  .exec = ctl_cmd_get },
-	{ .name = "describe", .usage = "describe vm|evacuation NAME",
-	  .summary = "show everything about a VM or an evacuation",
-	  .help = "describe vm NAME: its node, phase, memory, CPU, disks,\n"
+	    "With --wait, follow the migration until it ends: on a\n"
+	    "terminal a progress bar redrawn in place (percent, MiB\n"
+	    "processed of total, rate, time left); otherwise a line per\n"
+	    "phase and a progress line at most every 2 seconds.\n",
+	.exits = "  0    created; with --wait, the migration succeeded\n"
+	    CTL_EXITS_ERROR CTL_EXITS_USAGE
+	    "  3    with --wait, the migration failed\n"
+	    "  4    with --wait, the migration was aborted\n"
+	    "  130  with --wait, interrupted (the migration goes on)\n",
+	.opts = CTL_OPT_TO|CTL_OPT_WAIT, .min_args = 1, .max_args = 1,
+	.exec = ctl_cmd_migrate,
+};
+
+static const struct ctl_cmd ctl_describe_cmd = {
+	.name = "describe", .usage = "describe vm|evacuation NAME",
+	.summary = "show everything about a VM or an evacuation",
+	.help = "describe vm NAME: its node, phase, memory, CPU, disks,\n"
 	    "interfaces, host devices and placement rules; whether it is\n"
 	    "live-migratable and, if not, every reason; and its active or\n"
 	    "last migration.\n"
@@ -174,58 +132,102 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "times and counts, and a row per VM found on the node: its\n"
 	    "migration, the migration's phase and every reason it did not\n"
 	    "move.\n",
-	  .opts = 0, .min_args = 2, .max_args = 2,
-	  .exec = ctl_cmd_describe },
-	{ .name = "abort", .usage = "abort NAME [--force]",
-	  .summary = "ask ferryd to abort migration NAME",
-	  .help = "A migration an evacuation created is refused (HTTP 409)\n"
-	    "without --force: aborting it leaves its VM on the draining\n"
-	    "node and fails the evacuation.\n",
-	  .opts = CTL_OPT_FORCE, .min_args = 1, .max_args = 1,
-	  .exec = ctl_cmd_abort },
-	{ .name = "drain", .usage = "drain NODE [--wait] [--by WHO]",
-	  .summary = "cordon NODE and evacuate its VMs",
-	  .help = "Cordons NODE and puts the evacuation taint on it; the\n"
-	    "leading ferryd then migrates every live-migratable VM off it,\n"
-	    "in batches under the concurrency limits.  Draining a drained\n"
-	    "node is accepted again.  --by records who asked (default: the\n"
-	    "API's \"api\"; at most 64 bytes).\n"
-	    "With --wait, follow the evacuation until it ends: VMs done /\n"
-	    "total on one redrawn line on a terminal, a line per change\n"
-	    "otherwise; at the end, the VMs that did not move and why.\n"
-	    "Exit 0 if it completed, 3 if it failed, 4 if it was cancelled\n"
-	    "(ferryctl uncordon NODE), 130 on Ctrl-C (the drain goes on).\n",
-	  .opts = CTL_OPT_WAIT|CTL_OPT_BY, .min_args = 1, .max_args = 1,
-	  .exec = ctl_cmd_drain },
-	{ .name = "uncordon", .usage = "uncordon NODE [--by WHO]",
-	  .summary = "make NODE schedulable again; cancel its evacuation",
-	  .help = "Takes the cordon and the evacuation taint off NODE.  A\n"
-	    "running evacuation ends cancelled: its pending migrations end\n"
-	    "aborted (EvacuationCancelled), running ones finish.\n",
-	  .opts = CTL_OPT_BY, .min_args = 1, .max_args = 1,
-	  .exec = ctl_cmd_uncordon },
-	{ .name = "version", .usage = "version",
-	  .summary = "print ferryctl's version",
-	  .help = NULL, .opts = 0, .min_args = 0, .max_args = 0, .local = 1,
-	  .exec = ctl_cmd_version },
-	{ .name = "help", .usage = "help [COMMAND]",
-	  .summary = "show help for ferryctl or one command",
-	  .help = NULL, .opts = 0, .min_args = 0, .max_args = 1, .local = 1,
-	  .exec = ctl_cmd_help },
+	.opts = 0, .min_args = 2, .max_args = 2,
+	.exec = ctl_cmd_describe,
 };
 
-/* What 'get' shows, by the names the operator types. */
-static const struct ctl_kind ctl_kinds[] = {
-	{ .singular = "migration", .plural = "migrations",
-	  .path = "/v1/migrations", .table = ctl_mig_table },
-	{ .singular = "node", .plural = "nodes",
-	  .path = "/v1/nodes", .table = ctl_inv_node_table },
-	{ .singular = "vm", .plural = "vms",
-	  .path = "/v1/vms", .table = ctl_inv_vm_table },
-	{ .singular = "evacuation", .plural = "evacuations",
-	  .path = "/v1/evacuations", .table = ctl_evac_table, .by_node = 1,
-	  .valid = ctl_evac_id_valid },
+static const struct ctl_cmd ctl_abort_cmd = {
+	.name = "abort", .usage = "abort NAME [--force]",
+	.summary = "ask ferryd to abort migration NAME",
+	.help = "The migration ends aborted once the hypervisor confirms; one\n"
+	    "in phase completing or already ended is refused.  A migration\n"
+	    "an evacuation created is refused (HTTP 409) without --force:\n"
+	    "aborting it leaves its VM on the draining node and fails the\n"
+	    "evacuation.\n",
+	.opts = CTL_OPT_FORCE, .min_args = 1, .max_args = 1,
+	.exec = ctl_cmd_abort,
 };
+
+static const struct ctl_cmd ctl_drain_cmd = {
+	.name = "drain", .usage = "drain NODE [--wait] [--by WHO]",
+	.summary = "cordon NODE and evacuate its VMs",
+	.help = "Cordons NODE and puts the evacuation taint on it; the\n"
+	    "leading ferryd then migrates every live-migratable VM off it,\n"
+	    "in batches under the concurrency limits.  Draining a drained\n"
+	    "node is accepted again.\n"
+	    "With --wait, follow the evacuation until it ends: VMs done /\n"
+	    "total on one redrawn line on a terminal, a line per change\n"
+	    "otherwise; at the end, the VMs that did not move and why.\n",
+	.exits = "  0    drained; with --wait, the evacuation completed\n"
+	    CTL_EXITS_ERROR CTL_EXITS_USAGE
+	    "  3    with --wait, the evacuation failed\n"
+	    "  4    with --wait, the evacuation was cancelled (ferryctl "
+	    "uncordon NODE)\n"
+	    "  130  with --wait, interrupted (the drain goes on)\n",
+	.opts = CTL_OPT_WAIT|CTL_OPT_BY, .min_args = 1, .max_args = 1,
+	.exec = ctl_cmd_drain,
+};
+
+static const struct ctl_cmd ctl_uncordon_cmd = {
+	.name = "uncordon", .usage = "uncordon NODE [--by WHO]",
+	.summary = "make NODE schedulable again; cancel its evacuation",
+	.help = "Takes the cordon and the evacuation taint off NODE.  A\n"
+	    "running evacuation ends cancelled: its pending migrations end\n"
+	    "aborted (EvacuationCancelled), running ones finish.\n",
+	.opts = CTL_OPT_BY, .min_args = 1, .max_args = 1,
+	.exec = ctl_cmd_uncordon,
+};
+
+static const struct ctl_cmd ctl_version_cmd = {
+	.name = "version", .usage = "version",
+	.summary = "print ferryctl's version",
+	.exits = CTL_EXITS_OK CTL_EXITS_USAGE,
+	.opts = 0, .min_args = 0, .max_args = 0, .local = 1,
+	.exec = ctl_cmd_version,
+};
+
+static const struct ctl_cmd ctl_help_cmd = {
+	.name = "help", .usage = "help [COMMAND]",
+	.summary = "show help for ferryctl or one command",
+	.exits = CTL_EXITS_OK CTL_EXITS_USAGE,
+	.opts = 0, .min_args = 0, .max_args = 1, .local = 1,
+	.exec = ctl_cmd_help,
+};
+
+/*
+ * The commands, in the order the help lists them.  A command in a file of
+ * its own (ctl-get.c, ctl-watch.c) defines its row there, declares it in
+ * its header, and is one line here.
+ */
+static const struct ctl_cmd *const ctl_cmds[] = {
+	&ctl_migrate_cmd,
+	&ctl_get_cmd,
+	&ctl_describe_cmd,
+	&ctl_abort_cmd,
+	&ctl_drain_cmd,
+	&ctl_uncordon_cmd,
+	&ctl_watch_cmd,
+	&ctl_version_cmd,
+	&ctl_help_cmd,
+};
+
+/* Print the options every command takes to F. */
+static void
+ctl_usage_global(FILE *f)
+{
+	fprintf(f,
+	    "  -s, --server URL     ferryd's API (default: $FERRY_SERVER, else "
+	    "the\n"
+	    "                       config file's server, else "
+	    CTL_DEFAULT_SERVER ")\n"
+	    "      --token TOKEN    bearer token (default: $FERRY_TOKEN, else "
+	    "the\n"
+	    "                       config file's token or token_file)\n"
+	    "      --config FILE    configuration file (default:\n"
+	    "                       $XDG_CONFIG_HOME/ferry/ferryctl.conf, "
+	    "else\n"
+	    "                       " CTL_CONF_DEFAULT ")\n");
+}
 
 /* Print the global help to F. */
 static void
@@ -234,25 +236,25 @@ ctl_usage(FILE *f)
 	size_t	i, width = 0;
 
 	for (i = 0; i < nitems(ctl_cmds); i++) {
-		if (strlen(ctl_cmds[i].usage) > width)
-			width = strlen(ctl_cmds[i].usage);
+		if (strlen(ctl_cmds[i]->usage) > width)
+			width = strlen(ctl_cmds[i]->usage);
 	}
-	fprintf(f, "usage: ferryctl [-s|--server URL] COMMAND [ARGS]\n\n"
-	    "Commands:\n");
+	fprintf(f, "usage: ferryctl [-s URL] [--token TOKEN] [--config FILE] "
+	    "COMMAND [ARGS]\n\nCommands:\n");
 	for (i = 0; i < nitems(ctl_cmds); i++)
-		fprintf(f, "  %-*s  %s\n", (int)width, ctl_cmds[i].usage,
-		    ctl_cmds[i].summary);
-	fprintf(f, "\nOptions (before or after the command):\n"
-	    "  -s, --server URL  ferryd API (default: $FERRY_SERVER, else "
-	    CTL_DEFAULT_SERVER ")\n"
-	    "      --token TOKEN bearer token for the API (default: $FERRY_TOKEN)\n"
-	    "  -h, --help        show help; COMMAND --help for one command\n"
+		fprintf(f, "  %-*s  %s\n", (int)width, ctl_cmds[i]->usage,
+		    ctl_cmds[i]->summary);
+	fprintf(f, "\nOptions (before or after the command):\n");
+	ctl_usage_global(f);
+	fprintf(f, "  -h, --help           show help; COMMAND --help for one "
+	    "command\n"
+	    "\nThe server and the token come from the options, else\n"
+	    "$FERRY_SERVER and $FERRY_TOKEN, else the configuration file\n"
+	    "(server = URL, token = TOKEN or token_file = FILE lines).\n"
 	    "\nExit status:\n"
 	    "  0    success; with --wait, the migration succeeded or the "
 	    "evacuation completed\n"
-	    "  1    the API refused the request, answered badly, or could not "
-	    "be reached\n"
-	    "  2    usage error\n"
+	    CTL_EXITS_ERROR CTL_EXITS_USAGE
 	    "  3    with --wait, the migration or the evacuation failed\n"
 	    "  4    with --wait, the migration was aborted or the evacuation "
 	    "cancelled\n"
@@ -260,18 +262,48 @@ ctl_usage(FILE *f)
 	    "goes on)\n");
 }
 
-/* Print the help of CMD to F. */
+/* Print the text of an option's help, continued lines indented, to F. */
+static void
+ctl_usage_text(FILE *f, const char *text, int indent)
+{
+	const char	*nl;
+
+	while ((nl = strchr(text, '\n')) != NULL) {
+		fprintf(f, "%.*s\n%*s", (int)(nl - text), text, indent, "");
+		text = nl + 1;
+	}
+	fprintf(f, "%s\n", text);
+}
+
+/* Print the help of CMD to F: usage, what it does, options, exit codes. */
 static void
 ctl_usage_cmd(FILE *f, const struct ctl_cmd *cmd)
 {
-	fprintf(f, "usage: ferryctl [-s|--server URL] %s\n\n%s.\n", cmd->usage,
+	size_t	i;
+
+	fprintf(f, "usage: ferryctl [OPTIONS] %s\n\n%s.\n", cmd->usage,
 	    cmd->summary);
 	if (cmd->help != NULL)
 		fprintf(f, "\n%s", cmd->help);
+	if (cmd->opts != 0) {
+		fprintf(f, "\nOptions:\n");
+		for (i = 0; i < nitems(ctl_opts); i++) {
+			if ((cmd->opts & ctl_opts[i].bit) == 0)
+				continue;
+			fprintf(f, "  %-19s  ", ctl_opts[i].usage);
+			ctl_usage_text(f, ctl_opts[i].help, 2 + 19 + 2);
+		}
+	}
+	if (!cmd->local) {
+		fprintf(f, "\nGlobal options:\n");
+		ctl_usage_global(f);
+	}
+	fprintf(f, "\nExit status:\n%s", cmd->exits != NULL ? cmd->exits :
+	    CTL_EXITS_OK CTL_EXITS_ERROR CTL_EXITS_USAGE);
 }
 
 /* Report a usage error about CMD (NULL: global) and return the exit code. */
-static int __attribute__((format(printf, 2, 3)))
+int
 ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
 {
 	va_list	ap;
@@ -294,27 +326,8 @@ ctl_cmd_find(const char *name)
 	size_t	i;
 
 	for (i = 0; i < nitems(ctl_cmds); i++) {
-		if (strcmp(ctl_cmds[i].name, name) == 0)
-			return (&ctl_cmds[i]);
-	}
-	return (NULL);
-}
-
-/* Find the kind NAME names; *SINGULAR says whether it was the singular. */
-static const struct ctl_kind *
-ctl_kind_find(const char *name, int *singular)
-{
-	size_t	i;
-
-	for (i = 0; i < nitems(ctl_kinds); i++) {
-		if (strcmp(ctl_kinds[i].plural, name) == 0) {
-			*singular = 0;
-			return (&ctl_kinds[i]);
-		}
-		if (strcmp(ctl_kinds[i].singular, name) == 0) {
-			*singular = 1;
-			return (&ctl_kinds[i]);
-		}
+		if (strcmp(ctl_cmds[i]->name, name) == 0)
+			return (ctl_cmds[i]);
 	}
 	return (NULL);
 }
@@ -543,77 +556,6 @@ out:
 }
 
 /*
- * get TYPE [NAME] [--node NODE] [-o json]: list migrations, nodes, VMs or
- * evacuations (--node: only NODE's evacuations), or show one.
- */
-static int
-ctl_cmd_get(struct ctl *ctl, int argc, char **argv)
-{
-	const struct ctl_kind	*kind;
-	yajl_val		 tree = NULL, items;
-	char			*path = NULL, *cause = NULL;
-	long			 status;
-	int			 singular, retval = CTL_EXIT_ERROR;
-
-	if ((kind = ctl_kind_find(argv[0], &singular)) == NULL)
-		return (ctl_usage_error(ctl_cmd_find("get"),
-		    "unknown resource type '%s' (known: migrations, nodes, vms, evacuations)",
-		    argv[0]));
-	if (argc == 2 && !(kind->valid != NULL ? kind->valid(argv[1]) :
-	    util_name_valid(argv[1])))
-		return (ctl_usage_error(NULL, "invalid %s name '%s'",
-		    kind->singular, argv[1]));
-	if (argc == 1 && singular)
-		return (ctl_usage_error(ctl_cmd_find("get"),
-		    "'get %s' needs a NAME", kind->singular));
-	if (ctl->node != NULL && (!kind->by_node || argc == 2))
-		return (ctl_usage_error(ctl_cmd_find("get"),
-		    "--node only filters the list of evacuations"));
-	if (ctl->node != NULL && !util_name_valid(ctl->node))
-		return (ctl_usage_error(NULL, "invalid node name '%s'",
-		    ctl->node));
-
-	/* Names are [A-Za-z0-9_.-]: safe in a path and a query. */
-	if (argc == 2)
-		xasprintf(&path, "%s/%s", kind->path, argv[1]);
-	else if (ctl->node != NULL)
-		xasprintf(&path, "%s?node=%s", kind->path, ctl->node);
-	else
-		path = xstrdup(kind->path);
-	if (ctl_api_call(ctl->api, "GET", path, NULL, &tree, &status,
-	    &cause) != 0)
-		goto out;
-	if (ctl->json) {
-		if (ctl_json_print(tree) == 0)
-			retval = CTL_EXIT_OK;
-		goto out;
-	}
-	if (argc == 2) {
-		if (kind->table(&tree, 1, &cause) == 0)
-			retval = CTL_EXIT_OK;
-		goto out;
-	}
-	if ((items = ctl_json_get(tree, "items", yajl_t_array)) == NULL) {
-		cause = xstrdup(
-		    "bad response from server: no 'items' array in the list");
-		goto out;
-	}
-	if (items->u.array.len == 0) {
-		fprintf(stderr, "No %s found.\n", kind->plural);
-		retval = CTL_EXIT_OK;
-	} else if (kind->table(items->u.array.values, items->u.array.len,
-	    &cause) == 0)
-		retval = CTL_EXIT_OK;
-out:
-	if (cause != NULL)
-		fprintf(stderr, "ferryctl: %s\n", cause);
-	yajl_tree_free(tree);
-	free(cause);
-	free(path);
-	return (retval);
-}
-
-/*
  * describe vm NAME: show a VM, its migratability and its migration;
  * describe evacuation NAME: an evacuation and its VMs.
  */
@@ -626,7 +568,7 @@ ctl_cmd_describe(struct ctl *ctl, int argc, char **argv)
 	int		 retval = CTL_EXIT_ERROR, vm;
 
 	if (strcmp(argv[0], "vm") != 0 && strcmp(argv[0], "evacuation") != 0)
-		return (ctl_usage_error(ctl_cmd_find("describe"),
+		return (ctl_usage_error(&ctl_describe_cmd,
 		    "unknown resource type '%s' (known: vm, evacuation)",
 		    argv[0]));
 	vm = (strcmp(argv[0], "vm") == 0);
@@ -741,6 +683,96 @@ ctl_cmd_help(struct ctl *ctl, int argc, char **argv)
 	return (CTL_EXIT_OK);
 }
 
+/* Parse -o NAME into *OUT; -1 if NAME is not a format. */
+static int
+ctl_output_parse(const char *name, enum ctl_output *out)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ctl_outputs); i++) {
+		if (ctl_outputs[i] != NULL &&
+		    strcmp(ctl_outputs[i], name) == 0) {
+			*out = (enum ctl_output)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* Print CAUSE on stderr, one "ferryctl: " line for each of its lines. */
+static void
+ctl_error_lines(const char *cause)
+{
+	const char	*nl;
+
+	while ((nl = strchr(cause, '\n')) != NULL) {
+		fprintf(stderr, "ferryctl: %.*s\n", (int)(nl - cause), cause);
+		cause = nl + 1;
+	}
+	fprintf(stderr, "ferryctl: %s\n", cause);
+}
+
+/*
+ * Make CTL's client for ferryd.  SERVER and TOKEN are the options' (NULL
+ * if not given); else $FERRY_SERVER and $FERRY_TOKEN; else configuration
+ * file CONFIG's (NULL: the default file, if there is one); else the
+ * default server and no token.  0, or the exit code.
+ */
+static int
+ctl_connect(struct ctl *ctl, const char *server, const char *token,
+    const char *config)
+{
+	struct ctl_conf	*conf = NULL;
+	const char	*env, *from = "--token";
+	char		*cause = NULL, *file_token = NULL;
+	int		 retval = CTL_EXIT_USAGE;
+
+	if (ctl_conf_load(config, &conf, &cause) != 0) {
+		ctl_error_lines(cause);
+		goto out;
+	}
+	if (server == NULL && (env = getenv("FERRY_SERVER")) != NULL &&
+	    *env != '\0')
+		server = env;
+	if (server == NULL && (server = ctl_conf_server(conf)) == NULL)
+		server = CTL_DEFAULT_SERVER;
+	if (*server == '\0') {
+		retval = ctl_usage_error(NULL, "empty server URL");
+		goto out;
+	}
+	if (token == NULL && (env = getenv("FERRY_TOKEN")) != NULL &&
+	    *env != '\0') {
+		token = env;
+		from = "$FERRY_TOKEN";
+	}
+	if (token == NULL) {
+		if (ctl_conf_token(conf, &file_token, &cause) != 0) {
+			ctl_error_lines(cause);
+			goto out;
+		}
+		token = file_token;
+	}
+	/* "--token ''" sends none, whatever the environment says. */
+	if (token != NULL && *token != '\0' && !ctl_conf_token_valid(token)) {
+		retval = ctl_usage_error(NULL,
+		    "the token of %s must be printable characters without spaces",
+		    from);
+		goto out;
+	}
+	if ((ctl->api = ctl_api_create(server, &cause)) == NULL) {
+		fprintf(stderr, "ferryctl: %s\n", cause);
+		retval = CTL_EXIT_ERROR;
+		goto out;
+	}
+	ctl_api_set_token(ctl->api, token);
+	retval = 0;
+out:
+	ctl_conf_free(conf);
+	free(file_token);
+	free(cause);
+	return (retval);
+}
+
 /* Parse the command line, run the command, return its exit code. */
 int
 main(int argc, char **argv)
@@ -756,21 +788,19 @@ main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "token", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl			 ctl;
 	const struct ctl_cmd		*cmd = NULL;
-	const char			*server, *token;
-	char				**args = NULL, *cause = NULL;
+	const char			*server = NULL, *token = NULL;
+	const char			*config = NULL;
+	char				**args = NULL;
 	size_t				 i;
 	int				 ch, nargs = 0, help = 0, given = 0;
 	int				 retval = CTL_EXIT_USAGE;
 
 	memset(&ctl, 0, sizeof ctl);
-	server = getenv("FERRY_SERVER");
-	if (server == NULL || *server == '\0')
-		server = CTL_DEFAULT_SERVER;
-	token = getenv("FERRY_TOKEN");
 
 	/*
 	 * "-" makes getopt hand back operands in order (code 1), so options
@@ -796,6 +826,9 @@ main(int argc, char **argv)
 		case 'T':
 			token = optarg;
 			break;
+		case 'C':
+			config = optarg;
+			break;
 		case 'h':
 			help = 1;
 			break;
@@ -812,13 +845,12 @@ main(int argc, char **argv)
 			given |= CTL_OPT_WAIT;
 			break;
 		case 'o':
-			if (strcmp(optarg, "json") != 0) {
+			if (ctl_output_parse(optarg, &ctl.output) != 0) {
 				retval = ctl_usage_error(cmd,
-				    "unknown output format '%s' (known: json)",
+				    "unknown output format '%s' (known: json, wide, name)",
 				    optarg);
 				goto out;
 			}
-			ctl.json = 1;
 			given |= CTL_OPT_OUTPUT;
 			break;
 		case 'b':
@@ -861,10 +893,10 @@ main(int argc, char **argv)
 		retval = CTL_EXIT_OK;
 		goto out;
 	}
-	for (i = 0; i < nitems(ctl_opt_names); i++) {
-		if ((given & ~cmd->opts & ctl_opt_names[i].bit) != 0) {
+	for (i = 0; i < nitems(ctl_opts); i++) {
+		if ((given & ~cmd->opts & ctl_opts[i].bit) != 0) {
 			retval = ctl_usage_error(cmd, "'%s' does not take %s",
-			    cmd->name, ctl_opt_names[i].name);
+			    cmd->name, ctl_opts[i].name);
 			goto out;
 		}
 	}
@@ -874,18 +906,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	if (!cmd->local && *server == '\0') {
-		retval = ctl_usage_error(NULL, "empty server URL");
-		goto out;
-	}
 	if (!cmd->local &&
-	    (ctl.api = ctl_api_create(server, &cause)) == NULL) {
-		fprintf(stderr, "ferryctl: %s\n", cause);
-		retval = CTL_EXIT_ERROR;
+	    (retval = ctl_connect(&ctl, server, token, config)) != 0)
 		goto out;
-	}
-	if (ctl.api != NULL)
-		ctl_api_set_token(ctl.api, token);
 	retval = cmd->exec(&ctl, nargs, args);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "ferryctl: cannot write to stdout\n");
@@ -894,7 +917,6 @@ main(int argc, char **argv)
 	}
 out:
 	ctl_api_free(ctl.api);
-	free(cause);
 	free(args);
 	return (retval);
 }

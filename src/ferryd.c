@@ -29,9 +29,12 @@
 #include "ferry/hv.h"
 #include "ferry/log.h"
 #include "ferry/mig.h"
+#include "ferry/mig-json.h"
+#include "ferry/notify.h"
 #include "ferry/queue.h"
 #include "ferry/store.h"
 #include "ferry/virt-event.h"
+#include "ferry/watch.h"
 #include "ferry/worker.h"
 #include "ferry/xmalloc.h"
 
@@ -55,6 +58,8 @@ struct ferryd {
 	struct queue		*requests;	/* drains from external tools */
 	struct evac_mgr		*evac;		/* drains and evacuations */
 	struct api		*api;		/* HTTP */
+	struct watch		*watch;		/* GET /v1/watch */
+	struct notify		*notify;	/* webhooks, NULL when none */
 	struct event		*sig_hup;	/* reload */
 	struct event		*sig_term;	/* stop */
 	struct event		*sig_int;	/* stop */
@@ -173,6 +178,56 @@ ferryd_api_token(struct ferryd *fd, const struct config *cfg, char **cause)
 	return (0);
 }
 
+/* A migration this replica drives changed state: post it to the webhooks. */
+static void
+ferryd_mig_notify_cb(const struct mig_record *rec, int final, void *arg)
+{
+	struct ferryd	*fd = arg;
+	char		*json;
+
+	if (fd->notify == NULL)
+		return;
+	json = mig_json_encode(rec);
+	notify_event(fd->notify, "migration", json, final);
+	free(json);
+}
+
+/*
+ * Start, change or stop the webhooks to match CFG.  0, or -1 with *CAUSE
+ * (the webhooks stay as they were).
+ */
+static int
+ferryd_notify_setup(struct ferryd *fd, const struct config *cfg,
+    char **cause)
+{
+	struct notify_opts	opts;
+
+	if (cfg->webhook_url.n == 0) {
+		if (fd->notify != NULL)
+			log_info("webhooks off");
+		notify_free(fd->notify);
+		fd->notify = NULL;
+		return (0);
+	}
+	memset(&opts, 0, sizeof opts);
+	opts.urls = (const char *const *)cfg->webhook_url.v;
+	opts.nurls = cfg->webhook_url.n;
+	opts.all = (strcmp(cfg->webhook_events, "all") == 0);
+	opts.timeout_ms = cfg->webhook_timeout;
+	opts.retries = cfg->webhook_retries;
+	opts.queue_max = cfg->webhook_queue;
+	opts.replica = fd->replica_id;
+	if (fd->notify == NULL)
+		fd->notify = notify_create(fd->base, &opts, cause);
+	else if (notify_set_opts(fd->notify, &opts, cause) != 0)
+		return (-1);
+	if (fd->notify == NULL)
+		return (-1);
+	log_info("webhooks: %zu URLs, %s events", opts.nurls,
+	    cfg->webhook_events);
+	return (0);
+}
+
 /* SIGHUP: parse, validate, swap; say what needs a restart. */
 static void
 ferryd_reload(struct ferryd *fd)
@@ -200,6 +255,11 @@ ferryd_reload(struct ferryd *fd)
 	}
 	mig_mgr_reload(fd->mgr, cfg);
 	evac_reload(fd->evac, cfg);
+	if (ferryd_notify_setup(fd, cfg, &cause) != 0) {
+		log_error("reload: %s; webhooks unchanged", cause);
+		free(cause);
+		cause = NULL;
+	}
 	if (fd->cfg != fd->boot_cfg)
 		config_free(fd->cfg);
 	fd->cfg = cfg;
@@ -368,6 +428,8 @@ main(int argc, char **argv)
 
 	/* libxml2's first initialisation is not thread-safe: do it here. */
 	xmlInitParser();
+	/* Nor is libcurl's, and webhooks may start on a reload. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	evthread_use_pthreads();
 	event_set_log_callback(ferryd_event_log_cb);
 	if ((fd.base = event_base_new()) == NULL) {
@@ -392,6 +454,11 @@ main(int argc, char **argv)
 	fd.mgr = mig_mgr_create(fd.base, fd.cfg, fd.store, fd.workers,
 	    &hv_libvirt_ops);
 	mig_mgr_set_coord(fd.mgr, fd.coord);
+	if (ferryd_notify_setup(&fd, fd.cfg, &cause) != 0) {
+		log_error("%s", cause);
+		exit(1);
+	}
+	mig_mgr_set_notify(fd.mgr, ferryd_mig_notify_cb, &fd, NULL);
 	fd.queue = ferryd_queue(&fd, "queue", mig_mgr_queue_entry, fd.mgr);
 	if (fd.queue == NULL) {
 		log_error("cannot create the work queue");
@@ -411,6 +478,9 @@ main(int argc, char **argv)
 		log_error("%s", cause);
 		exit(1);
 	}
+	fd.watch = watch_create(fd.base, fd.cfg->redis_host,
+	    fd.cfg->redis_port, store_prefix(fd.store));
+	api_set_watch(fd.api, fd.watch);
 
 	fd.sig_hup = evsignal_new(fd.base, SIGHUP, ferryd_signal_cb, &fd);
 	fd.sig_term = evsignal_new(fd.base, SIGTERM, ferryd_signal_cb, &fd);
@@ -424,6 +494,7 @@ main(int argc, char **argv)
 	event_base_dispatch(fd.base);
 
 	api_free(fd.api);
+	watch_free(fd.watch);
 	busy = workers_busy(fd.workers);
 	if (busy > 0) {
 		/*
@@ -438,6 +509,7 @@ main(int argc, char **argv)
 		tv.tv_usec = 0;
 		event_base_loopexit(fd.base, &tv);
 		event_base_dispatch(fd.base);
+		notify_free(fd.notify);
 		exit(0);
 	}
 	event_free(fd.sig_hup);
@@ -452,15 +524,17 @@ main(int argc, char **argv)
 	coord_free(fd.coord);
 	store_free(fd.store);
 	free(fd.replica_id);
-	/* Let the store's last writes go out and its connection close. */
+	/* Let the store's last writes (and webhooks) go out. */
 	tv.tv_sec = 1;
 	tv.tv_usec = 0;
 	event_base_loopexit(fd.base, &tv);
 	event_base_dispatch(fd.base);
+	notify_free(fd.notify);
 	if (fd.cfg != fd.boot_cfg)
 		config_free(fd.cfg);
 	config_free(fd.boot_cfg);
 	event_base_free(fd.base);
+	curl_global_cleanup();
 	log_info("stopped");
 	return (0);
 }

@@ -138,3 +138,64 @@ json_get(yajl_val v, yajl_type type, const char *a, const char *b,
 
 	return (yajl_tree_get(v, path, type));
 }
+
+/* Is JSON text S (LEN bytes) nested at most MAX arrays and objects deep? */
+int
+json_depth_ok(const char *s, size_t len, int max)
+{
+	size_t	i;
+	int	depth = 0, in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = 0;
+		} else if (s[i] == '"')
+			in_string = 1;
+		else if (s[i] == '{' || s[i] == '[') {
+			if (++depth > max)
+				return (0);
+		} else if (s[i] == '}' || s[i] == ']')
+			depth--;
+	}
+	return (1);
+}
+
+/* Parse LEN bytes of DATA, which must be one JSON object; see json.h. */
+yajl_val
+json_parse_object(const char *data, size_t len, const char *what,
+    char **cause)
+{
+	char		 err[256], *copy, *nl;
+	yajl_val	 v = NULL;
+
+	copy = xstrndup(data, len);
+	if (strlen(copy) != len) {
+		xasprintf(cause, "%s contains a NUL byte", what);
+		goto out;
+	}
+	/* yajl_tree_free recurses: a hostile nesting would blow the stack. */
+	if (!json_depth_ok(copy, len, JSON_DEPTH_MAX)) {
+		xasprintf(cause, "%s is nested deeper than %d", what,
+		    JSON_DEPTH_MAX);
+		goto out;
+	}
+	err[0] = '\0';
+	if ((v = yajl_tree_parse(copy, err, sizeof err)) == NULL) {
+		/* yajl goes on with a snippet of the input on more lines. */
+		if ((nl = strchr(err, '\n')) != NULL)
+			*nl = '\0';
+		xasprintf(cause, "%s is not valid JSON: %s", what, err);
+		goto out;
+	}
+	if (!YAJL_IS_OBJECT(v)) {
+		xasprintf(cause, "%s must be a JSON object", what);
+		yajl_tree_free(v);
+		v = NULL;
+	}
+out:
+	free(copy);
+	return (v);
+}

@@ -228,25 +228,13 @@ int
 mig_json_migrate_body(const char *body, size_t len, char **target,
     char **cause)
 {
-	char		 err[256], *copy;
 	yajl_val	 v = NULL, t;
 	size_t		 i;
 	int		 rc = -1;
 
 	*target = NULL;
-	copy = xstrndup(body, len);
-	if (strlen(copy) != len) {
-		*cause = xstrdup("request body contains a NUL byte");
+	if ((v = json_parse_object(body, len, "request body", cause)) == NULL)
 		goto out;
-	}
-	if ((v = yajl_tree_parse(copy, err, sizeof err)) == NULL) {
-		xasprintf(cause, "request body is not valid JSON: %s", err);
-		goto out;
-	}
-	if (!YAJL_IS_OBJECT(v)) {
-		*cause = xstrdup("request body must be a JSON object");
-		goto out;
-	}
 	for (i = 0; i < YAJL_GET_OBJECT(v)->len; i++) {
 		if (strcmp(YAJL_GET_OBJECT(v)->keys[i], "targetNode") != 0) {
 			xasprintf(cause, "unknown field '%s'",
@@ -267,7 +255,6 @@ mig_json_migrate_body(const char *body, size_t len, char **target,
 	rc = 0;
 out:
 	yajl_tree_free(v);
-	free(copy);
 	return (rc);
 }
 

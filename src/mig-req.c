@@ -98,6 +98,8 @@ mig_req_queued(const char *id, const char *err, void *arg)
 		    mig_state_name(r->state), r->created, NULL, NULL);
 		free(json);
 		store_vm_release(mgr->store, r->vm, r->name);
+		/* No replica will own it: its end is reported from here. */
+		mig_notify(mgr, r, 1);
 		mig_req_fail(req, 503, "cannot queue migration '%s': %s",
 		    r->name, err);
 		return;

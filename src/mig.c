@@ -188,6 +188,11 @@ mig_persist_done(int rc, const char *owner, long long epoch,
 		m->acked = 1;
 		queue_ack(m->mgr->queue, m->entry_id);
 	}
+	/* Only now: had another replica taken it over, this write failed. */
+	if (mig_state_final(m->rec.state) && !m->notified) {
+		m->notified = 1;
+		mig_notify(m->mgr, &m->rec, 1);
+	}
 }
 
 /*
@@ -261,6 +266,26 @@ mig_log(struct mig *m, enum log_level level, enum mig_state from,
 	log_fields(level, f, n, "%s", what);
 }
 
+/* Tell the notify callback, if any, that REC changed state (FINAL). */
+void
+mig_notify(struct mig_mgr *mgr, const struct mig_record *rec, int final)
+{
+	if (mgr->notify_cb != NULL)
+		mgr->notify_cb(rec, final, mgr->notify_arg);
+}
+
+/* Set the callback told about state changes; see mig.h. */
+void
+mig_mgr_set_notify(struct mig_mgr *mgr, mig_notify_cb cb, void *arg,
+    void (*free_cb)(void *))
+{
+	if (mgr->notify_free != NULL)
+		mgr->notify_free(mgr->notify_arg);
+	mgr->notify_cb = cb;
+	mgr->notify_arg = arg;
+	mgr->notify_free = free_cb;
+}
+
 /* Arm M's retry timer to do KIND in MS. */
 static void
 mig_retry_in(struct mig *m, enum mig_retry kind, int ms)
@@ -330,6 +355,9 @@ mig_set_state(struct mig *m, enum mig_state to, enum mig_reason reason)
 	mig_persist(m);
 	mig_log(m, to == MIG_FAILED ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, from,
 	    "migration transition");
+	/* A final state is reported once its record is in Redis. */
+	if (!mig_state_final(to))
+		mig_notify(m->mgr, r, 0);
 }
 
 /* Reason a job-stopping event stands for. */
@@ -1292,6 +1320,8 @@ mig_mgr_free(struct mig_mgr *mgr)
 	for (i = 0; i < mgr->nnodes; i++)
 		free(mgr->nodes[i].name);
 	free(mgr->nodes);
+	if (mgr->notify_free != NULL)
+		mgr->notify_free(mgr->notify_arg);
 	free(mgr);
 }
 

@@ -7,7 +7,7 @@ test=$1; shift
 
 needs_redis=0
 case "$test" in
-*/test-ferryctl.sh|*/test-logreport.sh) ;;
+*/test-ferryctl.sh|*/test-logreport.sh|*/test-notify) ;;
 */integration/*|*/e2e/*|*/bench/*) needs_redis=1 ;;
 esac
 

@@ -9,6 +9,7 @@ struct event_base;
 struct mig_mgr;
 struct evac_mgr;
 struct store;
+struct watch;
 struct api;
 
 #define API_MAX_BODY	(64 * 1024)	/* bytes of a request body */
@@ -24,5 +25,11 @@ void		 api_free(struct api *);	/* accepts NULL */
  * OPEN_HEALTH, GET /healthz answers without it.  401 otherwise.
  */
 void		 api_set_token(struct api *, const char *, int);
+
+/*
+ * Serve GET /v1/watch from WATCH (NULL: 503), and add its metrics to
+ * GET /metrics.  Either may be freed first.
+ */
+void		 api_set_watch(struct api *, struct watch *);
 
 #endif

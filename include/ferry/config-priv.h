@@ -24,6 +24,7 @@ enum config_section {
 	CONFIG_SECTION_FERRYD,		/* [ferryd]: the daemon itself */
 	CONFIG_SECTION_REDIS,		/* [redis]: the Redis connection */
 	CONFIG_SECTION_MIGRATION,	/* [migration]: migration policy */
+	CONFIG_SECTION_NOTIFY,		/* [notify]: webhooks */
 	CONFIG_SECTION_NODE,		/* [node NAME]: one hypervisor host */
 	CONFIG_SECTION_STORAGE,		/* [storage NAME]: one storage class */
 };
@@ -45,6 +46,9 @@ enum config_type {
 				   a list whose items all are */
 #define CONFIG_LABEL	0x10	/* a list of "key=value" labels */
 #define CONFIG_PATH	0x20	/* a list of absolute paths */
+#define CONFIG_URL	0x40	/* a list of http(s) URLs, notify_url_check();
+				   items up to NOTIFY_URL_MAX bytes, not
+				   CONFIG_ITEM_MAX */
 
 /* One row of the option table. */
 struct config_option {

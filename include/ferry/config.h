@@ -9,6 +9,7 @@
  *	[ferryd]             global daemon options
  *	[redis]              Redis connection
  *	[migration]          migration policy (the seed's defaults)
+ *	[notify]             webhooks
  *	[node NAME]          one hypervisor host; may repeat, NAME unique
  *	[storage NAME]       one storage class; may repeat, NAME unique
  *	key = value          value may be "quoted"; trailing spaces stripped
@@ -23,8 +24,9 @@
 
 /*
  * A list option's value ("networks = mgmt, vlan100"): the items in file
- * order, each trimmed, non-empty, at most 256 bytes and given once; at most
- * 64 of them.  The empty list is { NULL, 0 }, the default of every list.
+ * order, each trimmed, non-empty, at most 256 bytes (a URL 2048) and given
+ * once; at most 64 of them.  The empty list is { NULL, 0 }, the default of
+ * every list.
  */
 struct config_list {
 	char	**v;			/* the items; NULL when n is 0 */
@@ -112,6 +114,17 @@ struct config {
 	int	 evacuation_timeout;	/* s; default 3600, 1..604800 */
 	int	 parallel_migrations_per_cluster; /* default 5, 1..1000 */
 	int	 parallel_outbound_migrations_per_node; /* default 2, 1..100 */
+
+	/* [notify]; every option reloadable */
+	struct config_list webhook_url;	/* http(s) URLs events are POSTed
+					   to; empty (default) = off */
+	char	*webhook_events;	/* final|all; default final */
+	int	 webhook_timeout;	/* ms one request may take; default
+					   5000, 100..600000 */
+	int	 webhook_retries;	/* attempts after the first; default 5,
+					   0..100 */
+	int	 webhook_queue;		/* events waiting per URL; default 1000,
+					   1..100000 */
 
 	struct config_node	*nodes;	/* [node NAME] sections, in file order */
 	size_t			 nnodes;

@@ -75,7 +75,9 @@ void	 coord_slot_count(struct coord *, const char *, coord_count_cb,
 /*
  * Write migration NAME's record (HSET json/vm/phase, ZADD migs CREATED)
  * only if the stored record is absent or has owner OWNER and epoch EPOCH
- * (compare-and-set, one Lua script); PUBLISH JSON on events when written.
+ * (compare-and-set, one Lua script).  When written as a new record or
+ * with a phase other than the stored one, PUBLISH JSON on events: the
+ * channel carries transitions, not progress-only writes (watch.h).
  * CB may be NULL.
  */
 void	 coord_mig_write(struct coord *, const char *name, const char *owner,

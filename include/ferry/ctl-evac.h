@@ -23,7 +23,7 @@ enum ctl_evac_end ctl_evac_drain(struct ctl_api *, const char *,
 		     const char *, int);
 enum ctl_evac_end ctl_evac_uncordon(struct ctl_api *, const char *,
 		     const char *);
-int		 ctl_evac_table(yajl_val *, size_t, char **);
+int		 ctl_evac_table(yajl_val *, size_t, int, char **);
 int		 ctl_evac_describe(yajl_val, char **);
 
 #endif

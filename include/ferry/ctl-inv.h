@@ -6,8 +6,8 @@
 
 #include <yajl/yajl_tree.h>
 
-int	 ctl_inv_node_table(yajl_val *, size_t, char **);
-int	 ctl_inv_vm_table(yajl_val *, size_t, char **);
+int	 ctl_inv_node_table(yajl_val *, size_t, int, char **);
+int	 ctl_inv_vm_table(yajl_val *, size_t, int, char **);
 int	 ctl_inv_vm_describe(yajl_val, char **);
 
 #endif

@@ -7,7 +7,6 @@
 
 #include <yajl/yajl_tree.h>
 
-#define CTL_JSON_DEPTH	64	/* deepest nesting accepted from the server */
 #define CTL_JSON_COUNT_MAX	9e15	/* larger numbers are not counts */
 
 int		 ctl_json_parse(const char *, size_t, yajl_val *, char **);

@@ -25,7 +25,9 @@ struct ctl_mig {
 	enum ctl_mig_kind kind;		/* what the phase means for a wait */
 	const char	*reason;	/* status.reason, "" if none */
 	const char	*message;	/* status.message, "" if none */
+	const char	*evacuation;	/* status.evacuation, "" if none */
 	const char	*created;	/* creationTimestamp, or NULL */
+	const char	*started;	/* status.startTimestamp, or NULL */
 	const char	*ended;		/* status.endTimestamp, or NULL */
 	int		 has_progress;	/* dataTotal is known and positive */
 	double		 total;		/* bytes to copy */
@@ -41,6 +43,6 @@ void	 ctl_mig_age(const char *, uint64_t, char *, size_t);
 int	 ctl_mig_percent(const struct ctl_mig *);
 void	 ctl_mig_eta(const struct ctl_mig *, char *, size_t);
 void	 ctl_mig_progress(const struct ctl_mig *, char *, size_t);
-int	 ctl_mig_table(yajl_val *, size_t, char **);
+int	 ctl_mig_table(yajl_val *, size_t, int, char **);
 
 #endif

@@ -15,6 +15,12 @@
 /* Fill a table row (allocated cells) from object V; NOW is wall ms. */
 typedef void (*ctl_util_row_cb)(yajl_val, uint64_t, char **);
 
+/* A column of a table. */
+struct ctl_util_column {
+	const char	*name;		/* header */
+	int		 wide;		/* shown with -o wide only */
+};
+
 void	 ctl_util_sigint_start(struct sigaction *);
 void	 ctl_util_sigint_stop(const struct sigaction *);
 void	 ctl_util_sleep_ms(unsigned);
@@ -22,7 +28,10 @@ size_t	 ctl_util_tty_width(void);
 void	 ctl_util_line_clear(size_t *);
 void	 ctl_util_line_draw(size_t *, char *);
 void	 ctl_util_cells_print(char **, size_t, size_t, int, int);
-void	 ctl_util_table(yajl_val *, size_t, const char **, size_t,
-	     ctl_util_row_cb);
+void	 ctl_util_table(yajl_val *, size_t, const struct ctl_util_column *,
+	     size_t, int, ctl_util_row_cb);
+void	 ctl_util_duration(uint64_t, char *, size_t);
+char	*ctl_util_count(yajl_val, const char *, const char *);
+char	*ctl_util_list(yajl_val);
 
 #endif

@@ -41,6 +41,8 @@
  *				node's VMs were listed)
  *	evacs			sorted set: evacuation ids by creation ms
  *	evac:active:<node>	string: id of the node's running evacuation
+ *	events			pub/sub channel: the record of an evacuation
+ *				that starts or changes phase (watch.h)
  *	requests:errors		list: error records of rejected request
  *				entries, newest first, the last 100
  *	leader			(coord.h) evacuation writes are fenced on it
@@ -148,5 +150,15 @@ enum evac_phase {
 	EVAC_CANCELLED,
 };
 const char	*evac_phase_name(enum evac_phase);
+
+struct evbuffer;
+
+/*
+ * Append the evacuations this replica leads to B as Prometheus text
+ * (GET /metrics): their VMs by state and their phase.  Only the leader
+ * has any; the others write the families' headers and ferry_evacuation_
+ * leader 0.
+ */
+void		 evac_metrics(struct evac_mgr *, struct evbuffer *);
 
 #endif

@@ -119,6 +119,7 @@ struct mig {
 	int			 writing;	/* a record write is out */
 	int			 dirty;		/* the record changed since */
 	int			 acked;		/* the final state was acknowledged */
+	int			 notified;	/* the final state was reported */
 	int			 disowned;	/* another replica took it over */
 	int			 abort_seen;	/* the Redis abort flag was acted on */
 	int			 has_slot;	/* holds its concurrency slots */
@@ -148,6 +149,9 @@ struct mig_mgr {
 	uint64_t		 finished[MIG_NSTATES]; /* final states reached here */
 	uint64_t		 phase_ms[MIG_NSTATES];	/* time spent in each phase */
 	uint64_t		 phase_n[MIG_NSTATES];	/* phases left */
+	mig_notify_cb		 notify_cb;	/* state changes, or NULL */
+	void			*notify_arg;	/* for notify_cb */
+	void			(*notify_free)(void *); /* frees notify_arg */
 };
 
 struct mig_node	*mig_node_find(struct mig_mgr *, const char *);
@@ -163,6 +167,7 @@ void		 mig_share_stop(struct mig_mgr *);
 void		 mig_log(struct mig *, enum log_level, enum mig_state,
 		     const char *);
 void		 mig_begin(struct mig *);
+void		 mig_notify(struct mig_mgr *, const struct mig_record *, int);
 
 /* The rules' view of the cluster, built from the inventory (mig-inv.c). */
 struct mig_cluster {

@@ -95,6 +95,19 @@ void		 mig_mgr_set_queue(struct mig_mgr *, struct queue *);
 void		 mig_mgr_queue_entry(const char *, const char *const *, size_t,
 		     int, void *);
 
+/*
+ * Tell CB(record, final, ARG) about the state changes of the migrations
+ * this replica drives (webhooks): a change to a state that is not final at
+ * once, and a final state once, when its record is in Redis, so that a
+ * replica that lost a migration to another (whose record write failed)
+ * never reports its end and each end is reported once, by the owner.  The
+ * creation of a migration (pending) is no change.  FREE_CB(ARG), if not
+ * NULL, runs when the callback is replaced or the manager freed.
+ */
+typedef void (*mig_notify_cb)(const struct mig_record *, int, void *);
+void		 mig_mgr_set_notify(struct mig_mgr *, mig_notify_cb, void *,
+		     void (*)(void *));
+
 /* Use a new configuration (SIGHUP); CFG must outlive the manager's use. */
 void		 mig_mgr_reload(struct mig_mgr *, const struct config *);
 

@@ -104,8 +104,9 @@ api_migrate() {
 }
 
 ferry_cleanup() {
-	local rc=$?
+	local rc=$? p
 	ferryd_stop
+	for p in ${FERRY_BG_PIDS:-}; do kill "$p" 2>/dev/null || true; done
 	if [ $rc != 0 ] && [ -f "$FERRYD_LOG" ]; then
 		echo "--- last lines of ferryd's log ($FERRYD_LOG)"
 		tail -n 60 "$FERRYD_LOG"

@@ -75,6 +75,16 @@ m=$(curl -fs "$(replica_srv r1)/v1/migrations" | jq -r '[.items[] | select(.stat
 code=$(curl -s -o "$FERRY_TMP/body" -w '%{http_code}' -X POST "$(replica_srv r2)/v1/migrations/$m/abort")
 [ "$code" = 409 ] && grep -q force "$FERRY_TMP/body" || fail "abort of $m without force: $code $(cat "$FERRY_TMP/body")"
 [[ $m == kubevirt-evacuation-* ]] || fail "evacuation migration named '$m'"
+# The leader's /metrics shows the evacuation running with its four VMs.
+for r in r1 r2; do curl -fs "$(replica_srv $r)/metrics" > "$FERRY_TMP/metrics.$r" || fail "no /metrics on $r"; done
+lead=$(grep -lx 'ferry_evacuation_leader 1' "$FERRY_TMP"/metrics.r1 "$FERRY_TMP"/metrics.r2) || fail "no replica reports itself leader"
+[ "$(grep -cx 'ferry_evacuation_leader 0' "$FERRY_TMP"/metrics.r1 "$FERRY_TMP"/metrics.r2 | grep -c ':1$')" = 1 ] || fail "not exactly one non-leader"
+grep -qE '^ferry_evacuation_vms\{evacuation="node-a-drain-[a-z0-9]{5}",node="node-a",state="total"\} 4$' "$lead" ||
+    fail "evacuation metrics: $(grep ferry_evacuation "$lead")"
+grep -qE '^ferry_evacuation_phase\{evacuation="node-a-drain-[a-z0-9]{5}",node="node-a",phase="running"\} 1$' "$lead" ||
+    fail "evacuation phase metric: $(grep ferry_evacuation_phase "$lead")"
+bad=$(grep -v '^#' "$lead" | grep -vE '^ferry_[a-z_]+(\{[^}]*\})? [0-9][0-9.e+-]*$' || true)
+[ -z "$bad" ] || fail "malformed samples on /metrics: $bad"
 # Every replica shows the VMs being moved, whichever drives them.
 for r in r1 r2; do
 	wait_for 30 bash -c "curl -fs '$(replica_srv $r)/v1/vms' | jq -en 'input | [.items[] | select(.metadata.name | startswith(\"ev-\")) | .status.printableStatus] | any(. == \"Migrating\" or . == \"Pending migration\")' >/dev/null" ||

@@ -20,9 +20,18 @@ bash "$LAB_SH" guest e2e-idle node-a --wait-up
 bash "$LAB_SH" guest e2e-busy node-a --dirty 32 --rate 20 --wait-up
 
 ferry_conf job_stats_interval=250
+# A webhook receiver on loopback that fails its first POST.
+hook_port=$(ferry_free_port)
+python3 "$top_srcdir/tests/e2e/webhook-recv.py" "$hook_port" "$FERRY_TMP/hooks" 1 &
+FERRY_BG_PIDS="$!"
+printf '[notify]\nwebhook_url = http://127.0.0.1:%s/hook\nwebhook_events = all\n' "$hook_port" >> "$FERRYD_CONF"
 ferryd_start
 
 echo "# (a) migrate e2e-idle node-a -> node-b and wait"
+# Watched meanwhile: ferryctl watch streams GET /v1/watch (from Redis' events channel).
+"$FERRY_BIN/ferryctl" --server "$FERRY_SERVER" watch vm=e2e-idle -o json > "$FERRY_TMP/watch" 2>&1 &
+FERRY_BG_PIDS="$FERRY_BG_PIDS $!"
+wait_for 10 bash -c "curl -fs '$FERRY_SERVER/metrics' | grep -qx 'ferry_watchers 1'" || fail "the watcher did not connect"
 out=$(ctl migrate e2e-idle --to node-b --wait) || fail "ferryctl migrate --wait failed: $out"
 echo "$out"
 name=$(echo "$out" | grep -o 'e2e-idle-[a-z0-9]\{5\}' | head -1)
@@ -53,6 +62,18 @@ grep -qx 'ferry_migration_phase_seconds_count{phase="copying"} 1' "$FERRY_TMP/me
 grep -qx 'ferry_node_up{node="node-b"} 1' "$FERRY_TMP/metrics" || fail "metrics: $(grep node_up "$FERRY_TMP/metrics")"
 grep -q "^ferry_migration_end_time_seconds{migration=\"$name\",vm=\"e2e-idle\",source=\"node-a\",target=\"node-b\"} [0-9]" "$FERRY_TMP/metrics" ||
     fail "no end time for $name: $(grep end_time "$FERRY_TMP/metrics")"
+
+# The watcher saw every transition of it, once each, in order.
+wait_for 10 bash -c "grep -q '\"phase\":\"succeeded\"' '$FERRY_TMP/watch'" || fail "watch: $(cat "$FERRY_TMP/watch")"
+w=$(jq -r "select(.type == \"migration\" and .object.metadata.name == \"$name\") | .object.status.phase" "$FERRY_TMP/watch" | tr '\n' ,)
+[ "$w" = "pending,scheduling,copying,completing,succeeded," ] || fail "watch saw: $w"
+# The webhook got every transition in order, the end once, after a retry.
+wait_for 20 bash -c "grep -q '\"final\": true' '$FERRY_TMP/hooks' 2>/dev/null" || fail "no final webhook: $(cat "$FERRY_TMP/hooks" 2>/dev/null)"
+sleep 1
+h=$(jq -r "select(.object.metadata.name == \"$name\") | \"\(.object.status.phase)/\(.final)\"" "$FERRY_TMP/hooks" | tr '\n' ,)
+[ "$h" = "scheduling/false,copying/false,completing/false,succeeded/true," ] || fail "webhooks: $h"
+jq -en '[inputs | select(.final)] | length == 1 and (.[0] | .type == "migration" and ._content_type == "application/json" and (.id | length) > 0 and (.time | test("Z$")))' "$FERRY_TMP/hooks" >/dev/null ||
+    fail "webhook body: $(tail -1 "$FERRY_TMP/hooks")"
 
 echo "# records survive a restart of ferryd"
 ferryd_stop

@@ -981,6 +981,54 @@ coord_mig_write__absent__written_and_published(void **state)
 	assert_int_equal(res.rc, 1);
 }
 
+/*
+ * Only transitions are published (GET /v1/watch): a write that keeps the
+ * stored phase lands but is not published; one that changes it is.
+ */
+static void
+coord_mig_write__same_phase__written_not_published(void **state)
+{
+	struct t	*t = *state;
+	struct t_rep	*a = t_rep_start(t, 0, t->port, "rep-a", 5000);
+	struct t_res	 res;
+	redisContext	*c, *sub;
+	redisReply	*r;
+	void		*reply;
+	const char	*want[] = { "{\"n\":1}", "{\"n\":3}" };
+	size_t		 i;
+
+	sub = t_redis_connect(t->port);
+	r = redisCommand(sub, "SUBSCRIBE %sevents", t->prefix);
+	assert_non_null(r);
+	freeReplyObject(r);
+
+	t_write(t, a->c, "mig-1", "rep-a", 1, "{\"n\":1}", &res);
+	assert_int_equal(res.rc, 1);
+	t_write(t, a->c, "mig-1", "rep-a", 1, "{\"n\":2}", &res);
+	assert_int_equal(res.rc, 1);
+	t_res_reset(t, &res);
+	coord_mig_write(a->c, "mig-1", "rep-a", 1, "{\"n\":3}", "vm-1",
+	    "Completing", 1700000000123ULL, t_cas_cb, &res);
+	t_run_until(t, &res.done);
+	assert_int_equal(res.rc, 1);
+
+	c = t_redis_connect(t->port);
+	t_check_field(t, c, "mig:mig-1", "json", "{\"n\":3}");
+	t_check_field(t, c, "mig:mig-1", "phase", "Completing");
+	redisFree(c);
+
+	/* One connection publishes in order: n:2 would come before n:3. */
+	for (i = 0; i < nitems(want); i++) {
+		assert_int_equal(redisGetReply(sub, &reply), REDIS_OK);
+		r = reply;
+		assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+		assert_int_equal(r->elements, 3);
+		assert_string_equal(r->element[2]->str, want[i]);
+		freeReplyObject(r);
+	}
+	redisFree(sub);
+}
+
 /* A write at the wrong epoch or by another owner conflicts. */
 static void
 coord_mig_write__wrong_epoch__conflict_with_current(void **state)
@@ -1098,6 +1146,7 @@ main(void)
 		T(coord_slot_take__bad_ttl__error),
 		T(coord_slot_take__redis_down__fails_with_error),
 		T(coord_mig_write__absent__written_and_published),
+		T(coord_mig_write__same_phase__written_not_published),
 		T(coord_mig_write__wrong_epoch__conflict_with_current),
 		T(coord_mig_take__right_expected__old_owner_conflicts),
 		T(coord_mig_take__absent_or_unowned__error_or_epoch_one),

@@ -919,6 +919,16 @@ evac__all_move__completed(void **state)
 	struct t_ans	 a;
 	char		*id, *json;
 	int		 two = 2;
+	redisContext	*sub;
+	redisReply	*r;
+	void		*reply;
+	struct timeval	 tv = { 0, 300 * 1000 };
+
+	/* Its start and its end are published (GET /v1/watch), nothing else. */
+	sub = t_redis_connect(t->port);
+	r = redisCommand(sub, "SUBSCRIBE %sevents", t->prefix);
+	assert_non_null(r);
+	freeReplyObject(r);
 
 	f_vms(vms, nitems(vms));
 	evac_set_leader(e, 1);
@@ -933,6 +943,24 @@ evac__all_move__completed(void **state)
 	t_has(json, "all 2 VMs moved off node 'n2'");
 	t_has(json, "\"endedMs\":1");
 	free(json);
+
+	assert_int_equal(redisGetReply(sub, &reply), REDIS_OK);
+	r = reply;
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->elements, 3);
+	t_has(r->element[2]->str, "\"kind\":\"Evacuation\"");
+	t_has(r->element[2]->str, "\"phase\":\"running\"");
+	t_has(r->element[2]->str, id);
+	freeReplyObject(r);
+	assert_int_equal(redisGetReply(sub, &reply), REDIS_OK);
+	r = reply;
+	assert_int_equal(r->elements, 3);
+	t_has(r->element[2]->str, "\"phase\":\"completed\"");
+	t_has(r->element[2]->str, id);
+	freeReplyObject(r);
+	redisSetTimeout(sub, tv);
+	assert_int_not_equal(redisGetReply(sub, &reply), REDIS_OK);
+	redisFree(sub);
 	json = t_redis_str(t->rc, "HGET %snode:n2 taint", t->prefix);
 	assert_string_equal(json, T_TAINT);
 	free(json);

@@ -7,10 +7,15 @@
 # fields), migrate without --to and a 422 refusal with its reasons; drains
 # and evacuations (drain, drain --wait to completed/failed/cancelled with
 # the evacuation named in the answer or found in the list, on a tty and
-# interrupted, uncordon, get and describe evacuations, abort --force).
-# Exit codes and output are checked; POST bodies and paths are logged by
-# the fake and checked too.  The end-to-end test against the real ferryd is
-# tests/e2e/test-migrate.sh.
+# interrupted, uncordon, get and describe evacuations, abort --force);
+# migrate --wait's bar on a tty; -o wide and -o name for every get; the
+# configuration file (server, token, token_file; flags > environment >
+# file; file:line errors; the warning about a token others can read);
+# --help for every command; and the bash completion (commands, types,
+# options, names asked of the fake, watch's filters).
+# Exit codes and output are checked; POST bodies and paths, and the
+# Authorization header of GETs, are logged by the fake and checked too.
+# The end-to-end test against the real ferryd is tests/e2e/test-migrate.sh.
 set -u
 
 : "${top_builddir:?top_builddir must be set}"
@@ -69,6 +74,7 @@ LIST = [mig("vm1-a3d1f", "vm1", "copying", pct=42, age=300),
         mig("vm2-zz9x0", "vm2", "failed", "ProgressTimeout", "no progress for 150s",
             pct=10, age=7200),
         mig("vm3-qq111", "vm3", "pending", age=5)]
+LIST[2]["status"].update(trigger="evacuation", evacuation="node-a-drain-k3x9q")
 
 # Per target node: (migration name, phases with progress) walked by GETs.
 SCRIPTS = {
@@ -263,6 +269,10 @@ def log_post(path, raw):
     with open(sys.argv[2], "a") as f:
         f.write("POST %s %s\n" % (path, raw.decode(errors="replace")))
 
+def log_auth(path, auth):
+    with open(sys.argv[3], "a") as f:
+        f.write("GET %s %s\n" % (path, auth or "-"))
+
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a):
@@ -279,6 +289,7 @@ class H(BaseHTTPRequestHandler):
     def do_GET(self):
         p = self.path
         u = urllib.parse.urlsplit(p)
+        log_auth(p, self.headers.get("Authorization"))
         if u.path == "/v1/evacuations":
             q = urllib.parse.parse_qs(u.query)
             return self.send(200, evac_list(q["node"][0] if "node" in q else None))
@@ -427,7 +438,7 @@ with open(sys.argv[1], "w") as f:
 srv.serve_forever()
 EOF
 
-python3 "$tmp/fake.py" "$tmp/port.tmp" "$tmp/posts.log" &
+python3 "$tmp/fake.py" "$tmp/port.tmp" "$tmp/posts.log" "$tmp/auth.log" &
 server_pid=$!
 for i in $(seq 100); do
 	[ -s "$tmp/port.tmp" ] && break
@@ -438,6 +449,9 @@ if [ ! -s "$tmp/port.tmp" ]; then
 	exit 1
 fi
 export FERRY_SERVER="http://127.0.0.1:$(cat "$tmp/port.tmp")"
+# No configuration file but the ones the tests write.
+export XDG_CONFIG_HOME="$tmp/config"
+unset FERRY_TOKEN
 
 failures=0
 out= err= rc=
@@ -449,6 +463,22 @@ run() {
 	out=$(cat "$tmp/out")
 	err=$(cat "$tmp/err")
 	what="ferryctl $*"
+}
+
+# Run ferryctl under env(1): env's arguments (NAME=VALUE, -u NAME) up to
+# "--", then ferryctl's.
+run_env() {
+	local envargs=()
+	while [ "$1" != -- ]; do
+		envargs+=("$1")
+		shift
+	done
+	shift
+	env "${envargs[@]}" "$CTL" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+	what="${envargs[*]} ferryctl $*"
 }
 
 fail() {
@@ -830,7 +860,8 @@ expect '^evacuation evac-x0001 cancelled \(EvacuationCancelled, node-x was uncor
 expect '^  vm9 \(kubevirt-evacuation-x9x9x aborted\): EvacuationCancelled$'
 
 # On a terminal: one line redrawn with \r, then the outcome.
-python3 - "$CTL" drain node-t --wait >"$tmp/tty" 2>&1 <<'PY'
+cat >"$tmp/on-tty.py" <<'PY'
+# Run argv[1:] on a pseudo-terminal; print what it wrote, exit as it did.
 import os, pty, subprocess, sys
 m, s = pty.openpty()
 p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=s, stderr=s)
@@ -847,6 +878,7 @@ while True:
 sys.stdout.write(out.decode(errors="replace"))
 sys.exit(p.wait())
 PY
+python3 "$tmp/on-tty.py" "$CTL" drain node-t --wait >"$tmp/tty" 2>&1
 rc=$?
 out=$(tr -d '\r' <"$tmp/tty")
 err=
@@ -1039,7 +1071,7 @@ expect 'get vms +NAME NODE PHASE MIGRATABLE CPU MEMORY MIGRATION$'
 expect 'get evacuations +NAME NODE PHASE DONE/TOTAL AGE REASON$'
 run get --help
 expect_rc 0
-expect '^usage: ferryctl .*get TYPE \[NAME\] \[--node NODE\] \[-o json\]$'
+expect '^usage: ferryctl .*get TYPE \[NAME\] \[--node NODE\] \[-o json\|wide\|name\]$'
 run describe --help
 expect_rc 0
 expect '^usage: ferryctl .*describe vm\|evacuation NAME$'
@@ -1050,14 +1082,18 @@ expect '^usage: ferryctl .*describe vm\|evacuation NAME$'
 run drain --help
 expect_rc 0
 expect '^usage: ferryctl .*drain NODE \[--wait\] \[--by WHO\]$'
-expect 'Exit 0 if it completed, 3 if it failed, 4 if it was cancelled'
+expect '^  0 +drained; with --wait, the evacuation completed$'
+expect '^  3 +with --wait, the evacuation failed$'
+expect '^  4 +with --wait, the evacuation was cancelled'
+expect '^  130 +with --wait, interrupted \(the drain goes on\)$'
+expect '^ +--by WHO +who asks'
 run abort --help
 expect_rc 0
 expect '^usage: ferryctl .*abort NAME \[--force\]$'
 run --help
 expect_rc 0
 expect '^  migrate VM \[--to NODE\] \[--wait\] '
-expect '^  get TYPE \[NAME\] \[--node NODE\] \[-o json\] +list migrations, nodes, VMs or evacuations'
+expect '^  get TYPE \[NAME\] \[--node NODE\] \[-o json\|wide\|name\] +list migrations, nodes, VMs or evacuations'
 expect '^  describe vm\|evacuation NAME +show everything about a VM or an evacuation$'
 expect '^  drain NODE \[--wait\] \[--by WHO\] +cordon NODE and evacuate its VMs$'
 expect '^  uncordon NODE \[--by WHO\] +make NODE schedulable again'
@@ -1065,6 +1101,326 @@ expect '^  abort NAME \[--force\] '
 run version
 expect_rc 0
 expect '^ferryctl [0-9]'
+
+# migrate --wait on a terminal: a bar redrawn with \r (percent, MiB
+# processed of total, rate, time left), then the outcome; no plain lines.
+python3 "$tmp/on-tty.py" "$CTL" migrate vm1 --to node-b --wait >"$tmp/tty" 2>&1
+rc=$?
+out=$(tr -d '\r' <"$tmp/tty")
+err=
+what="ferryctl migrate vm1 --to node-b --wait (on a tty)"
+cp "$tmp/tty" "$tmp/out"; : >"$tmp/err"
+expect_rc 0
+grep -Eq $'\rcopying +30% \\[#+-+\\]  307/1024 MiB  100\\.0 MiB/s  7s left' "$tmp/tty" ||
+    fail "no redrawn progress bar"
+grep -Eq $'\rcompleting +99% ' "$tmp/tty" || fail "the bar did not follow the phase"
+expect 'migration vm1-ok123 succeeded in 4\.2s$'
+not_expect '^(phase|progress): '
+
+# -o wide: the usual columns, then more.
+run get migrations -o wide
+expect_rc 0
+expect '^NAME +VM +SOURCE +TARGET +PHASE +REASON +PROGRESS +AGE +DATA +RATE +ELAPSED +EVACUATION +MESSAGE$'
+expect '^vm1-a3d1f +vm1 +node-a +node-b +copying +- +42% +5m +430\.1/1024\.0MiB +100\.0MiB/s +5m[0-9]+s +- +-$'
+expect '^vm2-zz9x0 +vm2 +node-a +node-b +failed +ProgressTimeout +10% +2h +102\.4/1024\.0MiB +100\.0MiB/s +2h0m +- +no progress for 150s$'
+expect '^vm3-qq111 +vm3 +node-a +node-b +pending +- +- +[0-9]+[sm] +- +- +[0-9]+[sm][0-9]*s? +node-a-drain-k3x9q +-$'
+[ "$(printf '%s\n' "$out" | wc -l)" = 4 ] || fail "not 4 lines"
+
+run get migration vm2-zz9x0 --output wide
+expect_rc 0
+expect '^NAME +VM .* +DATA +RATE +ELAPSED +EVACUATION +MESSAGE$'
+expect '^vm2-zz9x0 .* +no progress for 150s$'
+[ "$(printf '%s\n' "$out" | wc -l)" = 2 ] || fail "not 2 lines"
+
+run get nodes -o wide
+expect_rc 0
+expect '^NAME +STATUS +SCHEDULABLE +VMS +CPUS +MEMORY +HOST-MODEL +CORDONED +TAINTS +VCPUS +INBOUND +NETWORKS$'
+expect '^node-a +Ready +true +2 +2 +19\.1/23\.4Gi +Skylake-Client-IBRS +false +<none> +2 +0 +mgmt$'
+expect '^node-c +NotReady +false +0 +8 +8\.0/8\.0Gi +Skylake-Client-IBRS +true +maintenance:NoSchedule +0 +0 +mgmt$'
+
+run get node odd -o wide
+expect_rc 0
+expect '^odd +- +- +- +- +1\.0/-Gi +- +- +<none> +- +- +<none>$'
+
+run get vms -o wide
+expect_rc 0
+expect '^NAME +NODE +PHASE +MIGRATABLE +CPU +MEMORY +MIGRATION +VCPUS +REASONS +MIGRATION-NODES$'
+expect '^vm1 +node-a +Running +true +host-model +128Mi +vm1-a3d1f/copying +1 +<none> +node-a->node-b$'
+expect '^vm2 +node-a +Running +false \(CDROM\) +Nehalem +2Gi +- +2 +CDROM,HostDevicePCI +-$'
+expect '^vm3 +node-b +Paused +true +- +1536Mi +vm3-k2k2k/succeeded +1 +<none> +node-a->node-b$'
+
+run get vm odd -o wide
+expect_rc 0
+expect '^odd\?\[31m +- +- +false +- +- +-/- +- +Legacy +-->-$'
+not_expect $'\033'
+
+run get evacuations -o wide
+expect_rc 0
+expect '^NAME +NODE +PHASE +DONE/TOTAL +AGE +REASON +SUCCEEDED +FAILED +ELAPSED +BY +MESSAGE$'
+expect '^evac-old01 +node-c +completed +2/2 +2h +- +2 +0 +30s +api +-$'
+expect '^evac-fl001 +node-b +failed +3/3 +10m +VMsRemain +1 +2 +2m0s +alice +1 VM remains on node-b$'
+
+run get evacuation odd -o wide
+expect_rc 0
+expect '^odd( +-){10}$'
+
+# -o name: the names alone, one a line, for scripts and the completion.
+run get vms -o name
+expect_rc 0
+[ "$out" = "$(printf 'vm1\nvm2\nvm3')" ] || fail "not the names of the VMs"
+run get migrations -o name
+expect_rc 0
+[ "$out" = "$(printf 'vm1-a3d1f\nvm2-zz9x0\nvm3-qq111')" ] ||
+    fail "not the names of the migrations"
+run get nodes --output=name
+expect_rc 0
+[ "$out" = "$(printf 'node-a\nnode-b\nnode-c')" ] || fail "not the names of the nodes"
+run get evacuations -o name --node node-b
+expect_rc 0
+[ "$out" = evac-fl001 ] || fail "not the name of node-b's evacuation"
+run get node node-b -o name
+expect_rc 0
+[ "$out" = node-b ] || fail "not the node's name"
+run get evacuations --node node-zz -o name
+expect_rc 0
+[ -z "$out" ] || fail "names printed for an empty list"
+
+run get vms -o yaml
+expect_rc 2
+expect -e "^ferryctl: unknown output format 'yaml' \(known: json, wide, name\)$"
+
+# The configuration file: server and token when neither the options nor
+# the environment give them.
+conf_dir=$XDG_CONFIG_HOME/ferry
+mkdir -p "$conf_dir" "$tmp/alt" "$tmp/home/.config/ferry"
+# The Authorization header of the last GET, "-" if none.
+auth() {
+	tail -n 1 "$tmp/auth.log" | cut -d' ' -f3-
+}
+printf '# ferryctl\n\nserver = %s\n  token   =   "tok-file-0001"  \n; done\n' \
+    "$FERRY_SERVER" >"$conf_dir/ferryctl.conf"
+chmod 600 "$conf_dir/ferryctl.conf"
+run_env -u FERRY_SERVER -- get nodes
+expect_rc 0
+expect '^node-a '
+[ "$(auth)" = "Bearer tok-file-0001" ] || fail "the file's token was not sent: $(auth)"
+[ -z "$err" ] || fail "a warning about a file only its owner can read"
+
+# $FERRY_TOKEN wins over the file, --token over both; --token '' sends none.
+run_env -u FERRY_SERVER FERRY_TOKEN=tok-env-0001 -- get nodes
+expect_rc 0
+[ "$(auth)" = "Bearer tok-env-0001" ] || fail "FERRY_TOKEN did not win: $(auth)"
+run_env -u FERRY_SERVER FERRY_TOKEN=tok-env-0001 -- --token tok-flag-0001 get nodes
+expect_rc 0
+[ "$(auth)" = "Bearer tok-flag-0001" ] || fail "--token did not win: $(auth)"
+run get nodes --token ''
+expect_rc 0
+[ "$(auth)" = "-" ] || fail "--token '' sent a token: $(auth)"
+
+# $FERRY_SERVER wins over the file, --server over both.
+run_env FERRY_SERVER=http://127.0.0.1:1 -- get nodes
+expect_rc 1
+expect -e "^ferryctl: cannot reach 'http://127.0.0.1:1': "
+run_env FERRY_SERVER=http://127.0.0.1:1 -- get nodes -s "$FERRY_SERVER"
+expect_rc 0
+expect '^node-a '
+
+# --config FILE instead of the default file; a token_file relative to it.
+printf 'server = http://127.0.0.1:1\n' >"$tmp/alt/unreachable.conf"
+run_env -u FERRY_SERVER -- get nodes --config "$tmp/alt/unreachable.conf"
+expect_rc 1
+expect -e "^ferryctl: cannot reach 'http://127.0.0.1:1': "
+printf 'server = %s\ntoken_file = secret\n' "$FERRY_SERVER" >"$tmp/alt/ferryctl.conf"
+printf 'tok-file-0002\n' >"$tmp/alt/secret"
+chmod 600 "$tmp/alt/secret"
+run_env -u FERRY_SERVER -- --config "$tmp/alt/ferryctl.conf" get vms
+expect_rc 0
+[ "$(auth)" = "Bearer tok-file-0002" ] || fail "token_file was not read: $(auth)"
+[ -z "$err" ] || fail "a warning about a token file only its owner can read"
+
+# Without $XDG_CONFIG_HOME: ~/.config/ferry/ferryctl.conf; "~/" is $HOME.
+printf 'server = %s\ntoken_file = ~/tok\n' "$FERRY_SERVER" \
+    >"$tmp/home/.config/ferry/ferryctl.conf"
+printf 'tok-home-0003' >"$tmp/home/tok"
+chmod 600 "$tmp/home/tok"
+run_env -u FERRY_SERVER -u XDG_CONFIG_HOME HOME="$tmp/home" -- get nodes
+expect_rc 0
+[ "$(auth)" = "Bearer tok-home-0003" ] || fail "~/.config/ferry was not read: $(auth)"
+
+# A token others can read: a warning, and the command runs.
+chmod 644 "$conf_dir/ferryctl.conf" "$tmp/alt/secret"
+run_env -u FERRY_SERVER -- get nodes
+expect_rc 0
+expect -e "^ferryctl: warning: '$conf_dir/ferryctl\.conf' holds a token and can be read by other users \(chmod 600 it\)$"
+run_env -u FERRY_SERVER -- get nodes --config "$tmp/alt/ferryctl.conf"
+expect_rc 0
+expect -e "^ferryctl: warning: token_file '$tmp/alt/secret' can be read by other users"
+chmod 600 "$conf_dir/ferryctl.conf"
+
+# The token_file is read only when its token is used.
+printf 'server = %s\ntoken_file = %s\n' "$FERRY_SERVER" "$tmp/alt/nope" \
+    >"$tmp/alt/nofile.conf"
+run_env FERRY_TOKEN=tok-env-0004 -- get nodes --config "$tmp/alt/nofile.conf"
+expect_rc 0
+run get nodes --config "$tmp/alt/nofile.conf"
+expect_rc 2
+expect -e "^ferryctl: token_file '$tmp/alt/nope': No such file or directory$"
+printf 'one\ntwo\n' >"$tmp/alt/two-lines"
+printf 'token_file = two-lines\n' >"$tmp/alt/two.conf"
+run get nodes --config "$tmp/alt/two.conf"
+expect_rc 2
+expect -e "^ferryctl: token_file '$tmp/alt/two-lines': the token must be one line "
+
+# A bad file: every error with file:line, exit 2, nothing sent.
+cat >"$tmp/bad.conf" <<'EOF'
+# a bad file
+server = http://127.0.0.1:1
+colour = blue
+this line has no equals
+server = http://127.0.0.1:2
+ = value
+token = "unterminated
+token_file =
+token = "two words"
+EOF
+: >"$tmp/auth.log"
+run --config "$tmp/bad.conf" get nodes
+expect_rc 2
+expect -e "^ferryctl: $tmp/bad\.conf:3: unknown key 'colour' \(known: server, token, token_file\)$"
+expect -e "^ferryctl: $tmp/bad\.conf:4: missing '=' in 'this line has no equals', expected 'key = value'$"
+expect -e "^ferryctl: $tmp/bad\.conf:5: 'server' is set twice, first at line 2$"
+expect -e "^ferryctl: $tmp/bad\.conf:6: missing key before '='$"
+expect -e "^ferryctl: $tmp/bad\.conf:7: 'token': missing closing '\"'$"
+expect -e "^ferryctl: $tmp/bad\.conf:8: 'token_file' must not be empty$"
+expect -e "^ferryctl: $tmp/bad\.conf:9: 'token' is set twice, first at line 7$"
+[ -z "$out" ] || fail "a bad config file printed on stdout"
+[ -s "$tmp/auth.log" ] && fail "a request was sent despite a bad config file"
+
+printf 'token = abcdefgh\ntoken_file = x\n' >"$tmp/both.conf"
+run get nodes --config "$tmp/both.conf"
+expect_rc 2
+expect -e "^ferryctl: $tmp/both\.conf:2: 'token' and 'token_file' are both set: keep one$"
+printf 'token = "two words"\n' >"$tmp/space.conf"
+run get nodes --config "$tmp/space.conf"
+expect_rc 2
+expect -e "^ferryctl: $tmp/space\.conf:1: 'token' must be 1 to 4096 printable characters without spaces$"
+run get nodes --config "$tmp/nope.conf"
+expect_rc 2
+expect -e "^ferryctl: cannot open '$tmp/nope\.conf': No such file or directory$"
+run_env FERRY_TOKEN='bad token' -- get nodes
+expect_rc 2
+expect -e '^ferryctl: the token of \$FERRY_TOKEN must be printable characters without spaces$'
+
+# A bad default file stops the commands that talk to ferryd, not help.
+cp "$tmp/bad.conf" "$conf_dir/ferryctl.conf"
+run get nodes
+expect_rc 2
+expect -e "^ferryctl: $conf_dir/ferryctl\.conf:3: unknown key 'colour'"
+run --help
+expect_rc 0
+run get --help
+expect_rc 0
+run version
+expect_rc 0
+rm -f "$conf_dir/ferryctl.conf"
+
+# --help for every command: usage, options, exit status; help COMMAND too.
+for verb in migrate get describe abort drain uncordon version help; do
+	run "$verb" --help
+	expect_rc 0
+	expect "^usage: ferryctl .*$verb"
+	expect '^Exit status:$'
+	expect '^  0 +'
+	expect '^  2 +usage error'
+	run help "$verb"
+	expect_rc 0
+	expect "^usage: ferryctl .*$verb"
+done
+run get --help
+expect '^Options:$'
+expect '^  -o, --output FORMAT +json: '
+expect '^ +--node NODE +only what concerns node NODE$'
+expect "^--node NODE lists only NODE's evacuations\\.$"
+expect '^Global options:$'
+expect '^ +--config FILE +configuration file'
+run migrate --help
+expect '^ +--to NODE +the target node'
+expect '^ +--wait +follow it until it ends'
+expect '^  3 +with --wait, the migration failed$'
+expect '^  130 +with --wait, interrupted'
+run abort -h
+expect '^ +--force +abort even'
+run --help
+expect '^ +--config FILE +configuration file'
+expect '^\$FERRY_SERVER and \$FERRY_TOKEN, else the configuration file$'
+run help frobnicate
+expect_rc 2
+expect -e "^ferryctl: unknown command 'frobnicate'$"
+run frobnicate --help
+expect_rc 2
+
+# Bash completion: commands, types, options, and names asked of ferryd.
+comp=$top_srcdir/contrib/ferryctl.bash-completion
+# Print, sorted on one line, what completing WORDS (the last is under the
+# cursor) offers; comp_env is env(1)'s arguments.
+comp_env=()
+complete_words() {
+	env "${comp_env[@]}" PATH="$top_builddir:$PATH" bash -c '
+		source "$1" || exit 1
+		complete -p ferryctl >/dev/null || exit 1
+		shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_ferryctl
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@" |
+	    LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+}
+# Expect completing WORDS to offer WANT.
+expect_completion() {
+	local want=$1 got
+	shift
+	got=$(complete_words "$@")
+	what="completing '$*'"
+	[ "$got" = "$want" ] || fail "offered '$got', wanted '$want'"
+}
+port=${FERRY_SERVER##*:}
+expect_completion 'get' ferryctl g
+expect_completion 'abort describe drain get help migrate uncordon version watch' ferryctl ''
+expect_completion 'evacuations migrations nodes vms' ferryctl get ''
+expect_completion 'evacuations migrations nodes vms' ferryctl --wait get ''
+expect_completion 'vm1 vm2 vm3' ferryctl get vms ''
+expect_completion 'node-a node-b node-c' ferryctl get node n
+expect_completion 'evac-fl001 evac-old01' ferryctl get evacuations ''
+expect_completion '' ferryctl get vms vm1 ''
+expect_completion 'evacuation vm' ferryctl describe ''
+expect_completion 'vm1 vm2 vm3' ferryctl describe vm ''
+expect_completion 'evac-fl001' ferryctl describe evacuation evac-f
+expect_completion 'vm1 vm2 vm3' ferryctl migrate v
+expect_completion 'node-a node-b node-c' ferryctl migrate vm1 --to ''
+expect_completion 'vm1-a3d1f vm2-zz9x0 vm3-qq111' ferryctl abort ''
+expect_completion 'node-a node-b node-c' ferryctl drain node-
+expect_completion 'node-a node-b node-c' ferryctl uncordon ''
+expect_completion 'node-b' ferryctl get evacuations --node node-b
+expect_completion 'json name wide' ferryctl get -o ''
+expect_completion 'wide' ferryctl get vms --output = w
+expect_completion '--wait' ferryctl migrate --w
+expect_completion '--config --help --node --output --server --token' ferryctl get vms --
+expect_completion '-o' ferryctl get vms -o
+expect_completion '--by --config --help --server --token --wait' ferryctl drain node-a -
+expect_completion 'describe drain' ferryctl help d
+expect_completion 'evacuation= migration= node= vm=' ferryctl watch ''
+expect_completion 'migration= node= vm=' ferryctl watch evacuation = evac-old01 ''
+expect_completion 'vm1 vm2 vm3' ferryctl watch vm = ''
+expect_completion 'node-a node-b node-c' ferryctl watch node = node
+expect_completion '--node' ferryctl watch --n
+# The completion asks the server of the line being completed.
+expect_completion '' ferryctl -s http : //127.0.0.1 : 1 get vms ''
+comp_env=(FERRY_SERVER=http://127.0.0.1:1)
+expect_completion 'node-a node-b node-c' ferryctl --server http : //127.0.0.1 : "$port" drain ''
+expect_completion 'node-a node-b node-c' ferryctl --server = http : //127.0.0.1 : "$port" drain ''
+comp_env=(-u FERRY_SERVER)
+expect_completion 'vm1 vm2 vm3' ferryctl --config "$tmp/alt/ferryctl.conf" migrate ''
+comp_env=()
 
 if [ "$failures" -ne 0 ]; then
 	echo "FAIL: $failures check(s) failed"

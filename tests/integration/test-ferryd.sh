@@ -5,27 +5,7 @@
 # so no hypervisor is needed here (the lab tests cover real hosts).
 set -euo pipefail
 
-BIN=${top_builddir:-.}
-tmp=$(mktemp -d /tmp/ferry-itest.XXXXXX)
-log=$tmp/ferryd.log
-pid=; rpid=
-fail() { echo "FAIL: $*"; [ -f "$log" ] && tail -n 40 "$log"; exit 1; }
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$rpid" ] && kill "$rpid" 2>/dev/null
-	wait 2>/dev/null; rm -rf "$tmp"
-}
-trap cleanup EXIT
-command -v jq >/dev/null || { echo "SKIP: jq is not installed (run contrib/deps.sh)"; exit 77; }
-wait_for() { local t=$1; shift; local end=$((SECONDS + t)); until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.1; done; }
-free_port() { local p; while :; do p=$((10000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }; done; }
-
-# Our own redis-server, so the test can stop and restart it.
-rport=$(free_port)
-start_redis() {
-	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-	    --dir "$tmp" --logfile "$tmp/redis.log" & rpid=$!
-	wait_for 5 redis-cli -p "$rport" ping >/dev/null 2>&1 || fail "redis did not start"
-}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/itest-lib.sh"
 start_redis
 port=$(free_port)
 srv=http://127.0.0.1:$port
@@ -72,6 +52,13 @@ jq -en 'input | .reasons[0] | test("not valid JSON")' "$tmp/body" >/dev/null || 
 [ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/bad%20name/migrate")" = 400 ] || fail "bad vm name"
 [ "$(code -X POST -d '{"targetNode":"node-b"}' "$srv/v1/vms/vm1/migrate")" = 503 ] || fail "unreachable nodes not 503"
 jq -en 'input | .error | test("target node .node-b. is not connected")' "$tmp/body" >/dev/null || fail "503 reason: $(cat "$tmp/body")"
+# Nesting is bounded before yajl builds (and recursively frees) a tree.
+deep=$(printf '{"a":%.0s' $(seq 65))1$(printf '}%.0s' $(seq 65))
+[ "$(code -X POST -d "$deep" "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "deep JSON not 400"
+jq -en 'input | .reasons[0] | test("nested deeper than 64")' "$tmp/body" >/dev/null || fail "deep JSON reason: $(cat "$tmp/body")"
+[ "$(code -X POST -d "$deep" "$srv/v1/nodes/node-a/drain")" = 400 ] || fail "deep drain body not 400"
+deep=$(printf '[%.0s' $(seq 30000))
+[ "$(code -X POST -d "$deep" "$srv/v1/vms/vm1/migrate")" = 400 ] || fail "30000 open brackets not 400"
 head -c 70000 /dev/zero | tr '\0' 'x' > "$tmp/big"
 [ "$(code -X POST --data-binary @"$tmp/big" "$srv/v1/vms/vm1/migrate")" = 413 ] || fail "oversized body not refused"
 [ "$(code "$srv/v1/migrations/nope")" = 404 ] || fail "unknown migration"

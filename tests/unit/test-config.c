@@ -189,6 +189,12 @@ assert_defaults(const struct config *c)
 	assert_int_equal(c->unschedulable_timeout, 300);
 	assert_int_equal(c->parallel_migrations_per_cluster, 5);
 	assert_int_equal(c->parallel_outbound_migrations_per_node, 2);
+	assert_int_equal(c->webhook_url.n, 0);
+	assert_null(c->webhook_url.v);
+	assert_string_equal(c->webhook_events, "final");
+	assert_int_equal(c->webhook_timeout, 5000);
+	assert_int_equal(c->webhook_retries, 5);
+	assert_int_equal(c->webhook_queue, 1000);
 	assert_null(c->nodes);
 	assert_int_equal(c->nnodes, 0);
 	assert_null(c->storage);
@@ -343,7 +349,7 @@ config_load__every_option_set__values_read(void **state)
 		if (!option_named(&config_table[i]))
 			nglobal++;
 	}
-	assert_int_equal(nglobal, 30);
+	assert_int_equal(nglobal, 35);
 
 	r.path = srcdir_path("tests/unit/fixtures/config-full.conf");
 	r.rv = config_load(r.path, &r.config, &r.cause);
@@ -381,6 +387,13 @@ config_load__every_option_set__values_read(void **state)
 	assert_int_equal(c->evacuation_timeout, 604800);
 	assert_int_equal(c->parallel_migrations_per_cluster, 1000);
 	assert_int_equal(c->parallel_outbound_migrations_per_node, 100);
+	/* '#' and ';' inside a URL are not comments either. */
+	assert_list(&c->webhook_url, 2, "http://127.0.0.1:9999/hook",
+	    "https://u:pw@hooks.example.com/f?t=a;b#c");
+	assert_string_equal(c->webhook_events, "all");
+	assert_int_equal(c->webhook_timeout, 600000);
+	assert_int_equal(c->webhook_retries, 0);
+	assert_int_equal(c->webhook_queue, 100000);
 
 	assert_int_equal(c->nnodes, 2);
 	assert_string_equal(c->nodes[0].name, "node-a");
@@ -395,7 +408,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[0].networks, 2, "mgmt", "vlan100");
 	assert_int_equal(c->nodes[0].cpu_manager, 1);
 	assert_int_equal(c->nodes[0].schedulable, 0);
-	assert_int_equal(c->nodes[0].line, 42);
+	assert_int_equal(c->nodes[0].line, 49);
 	assert_string_equal(c->nodes[1].name, "node_b.2");
 	assert_string_equal(c->nodes[1].uri, "qemu:///system");
 	assert_string_equal(c->nodes[1].migration_uri, "qemu:///system");
@@ -404,7 +417,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[1].networks, 0);
 	assert_int_equal(c->nodes[1].cpu_manager, 0);
 	assert_int_equal(c->nodes[1].schedulable, 1);
-	assert_int_equal(c->nodes[1].line, 51);
+	assert_int_equal(c->nodes[1].line, 58);
 
 	assert_int_equal(c->nstorage, 2);
 	assert_string_equal(c->storage[0].name, "shared-nfs");
@@ -413,14 +426,14 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->storage[0].access_mode, "ReadWriteMany");
 	assert_int_equal(c->storage[0].replicas, 64);
 	assert_string_equal(c->storage[0].kind, "volume");
-	assert_int_equal(c->storage[0].line, 54);
+	assert_int_equal(c->storage[0].line, 61);
 	assert_string_equal(c->storage[1].name, "container-disks");
 	assert_list(&c->storage[1].paths, 0);
 	assert_list(&c->storage[1].pools, 1, "cd");
 	assert_string_equal(c->storage[1].access_mode, "ReadWriteOnce");
 	assert_int_equal(c->storage[1].replicas, 1);
 	assert_string_equal(c->storage[1].kind, "containerDisk");
-	assert_int_equal(c->storage[1].line, 61);
+	assert_int_equal(c->storage[1].line, 68);
 	assert_ptr_equal(config_storage_find(c, "container-disks"),
 	    &c->storage[1]);
 	run_free(&r);
@@ -1415,6 +1428,114 @@ config_load__new_global_options__ranges(void **state)
 	run_free(&r);
 }
 
+/* Webhook URLs: http or https with a host, up to 2048 bytes, each once. */
+static void
+config_load__webhook_url__accepted(void **state)
+{
+	struct run	 r;
+	char		*text, *url;
+
+	run_good(&r, "[notify]\nwebhook_url = HTTPS://[::1]:8443/x, "
+	    "http://u:p@h:1/, http://h?q=1, http://h.example.com:65535\n"
+	    "webhook_events = final\nwebhook_timeout = 100\n"
+	    "webhook_retries = 100\nwebhook_queue = 1\n");
+	assert_list(&r.config->webhook_url, 4, "HTTPS://[::1]:8443/x",
+	    "http://u:p@h:1/", "http://h?q=1", "http://h.example.com:65535");
+	assert_int_equal(r.config->webhook_timeout, 100);
+	assert_int_equal(r.config->webhook_retries, 100);
+	assert_int_equal(r.config->webhook_queue, 1);
+	run_free(&r);
+
+	/* Longer than a list item may be: a URL may be 2048 bytes. */
+	url = xmalloc(2049);
+	memcpy(url, "http://h/", 9);
+	memset(url + 9, 'a', 2048 - 9);
+	url[2048] = '\0';
+	xasprintf(&text, "[notify]\nwebhook_url = %s\n", url);
+	run_good(&r, text);
+	assert_list(&r.config->webhook_url, 1, url);
+	run_free(&r);
+	free(text);
+	url[2047] = '\0';
+	xasprintf(&text, "[notify]\nwebhook_url = %sbb, http://h/\n", url);
+	run_bad(&r, text);
+	assert_only_error(&r, 2, "webhook_url", "item 1 is longer than 2048 "
+	    "bytes");
+	run_free(&r);
+	free(text);
+	free(url);
+}
+
+/* Bad webhook URLs and values, each at its line and naming the option. */
+static void
+config_load__webhook_url_bad__error(void **state)
+{
+	static const struct {
+		const char	*value;
+		const char	*msg;
+	} cases[] = {
+		{ "ftp://h/x", "item 'ftp://h/x' is not http:// or https://" },
+		{ "h.example.com/x",
+		    "item 'h.example.com/x' is not http:// or https://" },
+		{ "file:///etc/passwd",
+		    "item 'file:///etc/passwd' is not http:// or https://" },
+		{ "http://", "item 'http://' has no host" },
+		{ "http:///x", "item 'http:///x' has no host" },
+		{ "http://u@/x", "item 'http://u@/x' has no host" },
+		{ "http://:80/", "item 'http://:80/' has no host" },
+		{ "http://h:0/", "item 'http://h:0/' has a bad port" },
+		{ "http://h:65536", "item 'http://h:65536' has a bad port" },
+		{ "http://h:/", "item 'http://h:/' has a bad port" },
+		{ "http://h:8x/", "item 'http://h:8x/' has a bad port" },
+		{ "http://[::1/", "item 'http://[::1/' has a bad IPv6 address" },
+		{ "http://[]/", "item 'http://[]/' has a bad IPv6 address" },
+		{ "http://[::1]x/",
+		    "item 'http://[::1]x/' has a bad IPv6 address" },
+		{ "http://h/a b",
+		    "item 'http://h/a b' has a space or a control character" },
+		{ "http://h/a\tb", "item 'http://h/a\\x09b' has a space or a "
+		    "control character" },
+		{ "http://h/, http://h/", "item 'http://h/' is given twice" },
+		{ "http://h/,", "item 2 is empty" },
+	};
+	struct run	 r;
+	char		*text;
+	size_t		 i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		xasprintf(&text, "[notify]\n\nwebhook_url = %s\n",
+		    cases[i].value);
+		run_bad(&r, text);
+		assert_only_error(&r, 3, "webhook_url", cases[i].msg);
+		run_free(&r);
+		free(text);
+	}
+
+	run_bad(&r, "[notify]\nwebhook_events = every\n");
+	assert_only_error(&r, 2, "webhook_events",
+	    "'every' is not one of final, all");
+	run_free(&r);
+
+	run_bad(&r, "[notify]\nwebhook_timeout = 99\n");
+	assert_only_error(&r, 2, "webhook_timeout",
+	    "'99' is out of range, must be between 100 and 600000");
+	run_free(&r);
+
+	run_bad(&r, "[notify]\nwebhook_queue = 0\n");
+	assert_only_error(&r, 2, "webhook_queue",
+	    "'0' is out of range, must be between 1 and 100000");
+	run_free(&r);
+
+	run_bad(&r, "[migration]\nwebhook_url = http://h/\n");
+	assert_only_error(&r, 2, "webhook_url", "unknown in [migration], it "
+	    "belongs in [notify]");
+	run_free(&r);
+
+	run_bad(&r, "[notify hooks]\nwebhook_url = http://h/\n");
+	assert_only_error(&r, 1, NULL, "section [notify] takes no name");
+	run_free(&r);
+}
+
 /* The bad fixture: every error is collected, in line order. */
 static void
 config_load__many_errors__all_collected(void **state)
@@ -1542,7 +1663,7 @@ config_table__rows__consistent(void **state)
 		if (o->section == CONFIG_SECTION_STORAGE)
 			assert_true(o->flags & CONFIG_RELOAD);
 		/* Item rules are for lists; name rules for strings and lists. */
-		if (o->flags & (CONFIG_LABEL|CONFIG_PATH))
+		if (o->flags & (CONFIG_LABEL|CONFIG_PATH|CONFIG_URL))
 			assert_int_equal(o->type, CONFIG_LIST);
 	}
 	for (i = 0; i < config_sections_size; i++) {
@@ -1553,8 +1674,9 @@ config_table__rows__consistent(void **state)
 }
 
 /*
- * Reloadable are the [migration] options but keepalive_*, log_level and
- * inventory_interval, nothing else (named sections: see above).
+ * Reloadable are the [migration] options but keepalive_*, the [notify]
+ * options, log_level and inventory_interval, nothing else (named
+ * sections: see above).
  */
 static void
 config_table__reloadable__as_designed(void **state)
@@ -1574,6 +1696,7 @@ config_table__reloadable__as_designed(void **state)
 			fail_msg("option '%s' has the wrong reload flag", o->name);
 		if ((o->section == CONFIG_SECTION_MIGRATION &&
 		    strncmp(o->name, "keepalive_", 10) != 0) ||
+		    o->section == CONFIG_SECTION_NOTIFY ||
 		    strcmp(o->name, "log_level") == 0 ||
 		    strcmp(o->name, "inventory_interval") == 0)
 			assert_true(o->flags & CONFIG_RELOAD);
@@ -1744,6 +1867,14 @@ config_restart_needed__reloadable_changes__null(void **state)
 	b->bandwidth_per_migration = 100;
 	b->unreachable_timeout = 9;
 	b->job_stats_interval = 50;
+	b->webhook_url.v = xcalloc(1, sizeof *b->webhook_url.v);
+	b->webhook_url.v[0] = xstrdup("http://127.0.0.1/hook");
+	b->webhook_url.n = 1;
+	free(b->webhook_events);
+	b->webhook_events = xstrdup("all");
+	b->webhook_timeout = 100;
+	b->webhook_retries = 0;
+	b->webhook_queue = 1;
 	b->path = xstrdup("/elsewhere.conf");
 	assert_null(config_restart_needed(a, b));
 	assert_null(config_restart_needed(b, a));
@@ -2010,6 +2141,8 @@ main(void)
 		cmocka_unit_test(config_load__storage_bad_names__error),
 		cmocka_unit_test(config_load__storage_bad_values__error),
 		cmocka_unit_test(config_load__new_global_options__ranges),
+		cmocka_unit_test(config_load__webhook_url__accepted),
+		cmocka_unit_test(config_load__webhook_url_bad__error),
 		cmocka_unit_test(config_load__many_errors__all_collected),
 		cmocka_unit_test(config_load__too_many_errors__counted),
 		cmocka_unit_test(config_table__rows__consistent),

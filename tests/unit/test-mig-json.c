@@ -196,6 +196,9 @@ mig_json_migrate_body__cases__parsed_or_refused(void **state)
 		{ "{\"targetNode\":\"a b\"}", NULL, "node name" },
 		{ "{\"targetNode\":\"\"}", NULL, "node name" },
 		{ "{\"targetNode\":\"b\",\"x\":1}", NULL, "unknown field 'x'" },
+		/* Brackets in strings are not nesting. */
+		{ "{\"targetNode\":\"" "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		  "[[[[[[[[[[[[[[[[[[[[[\"}", NULL, "node name" },
 	};
 	char	*target, *cause;
 	size_t	 i;
@@ -227,6 +230,47 @@ mig_json_migrate_body__cases__parsed_or_refused(void **state)
 }
 
 /* Error bodies escape what they carry. */
+
+/* A body nested DEPTH deep: the object, then DEPTH - 1 arrays in "x". */
+static char *
+t_nested_body(int depth)
+{
+	char	*s = NULL, *t;
+	int	 i;
+
+	xasprintf(&s, "%s", "0");
+	for (i = 1; i < depth; i++) {
+		xasprintf(&t, "[%s]", s);
+		free(s);
+		s = t;
+	}
+	xasprintf(&t, "{\"targetNode\":\"b\",\"x\":%s}", s);
+	free(s);
+	return (t);
+}
+
+/* 64 levels are parsed (and refused for the field); 65 before parsing. */
+static void
+mig_json_migrate_body__nesting__bounded_at_64(void **state)
+{
+	char	*body, *target = NULL, *cause = NULL;
+
+	body = t_nested_body(64);
+	assert_int_equal(mig_json_migrate_body(body, strlen(body), &target,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "unknown field 'x'"));
+	free(cause);
+	free(body);
+
+	cause = NULL;
+	body = t_nested_body(65);
+	assert_int_equal(mig_json_migrate_body(body, strlen(body), &target,
+	    &cause), -1);
+	assert_string_equal(cause, "request body is nested deeper than 64");
+	assert_null(target);
+	free(cause);
+	free(body);
+}
 static void
 mig_json_error__quotes__escaped(void **state)
 {
@@ -251,6 +295,7 @@ main(void)
 		cmocka_unit_test(mig_json_decode__bad_input__refused),
 		cmocka_unit_test(
 		    mig_json_migrate_body__cases__parsed_or_refused),
+		cmocka_unit_test(mig_json_migrate_body__nesting__bounded_at_64),
 		cmocka_unit_test(mig_json_error__quotes__escaped),
 	};
 
