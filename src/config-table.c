@@ -198,7 +198,9 @@ const struct config_option config_table[] = {
 	  .type = CONFIG_STRING,
 	  .flags = CONFIG_NONEMPTY,
 	  .default_str = "127.0.0.1",
-	  .help = "Host name or address of the Redis server.",
+	  .help = "Host name or address of the Redis server. A name is "
+	      "resolved once when ferryd starts: restart it if the address "
+	      "changes.",
 	  .offset = offsetof(struct config, redis_host)
 	},
 	{ .section = CONFIG_SECTION_REDIS,

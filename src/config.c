@@ -552,7 +552,7 @@ static int
 config_check_item(struct config_parse *p, const struct config_option *o,
     const struct config_list *l, const char *item, size_t index)
 {
-	char	*quoted = NULL, *why = NULL;
+	char	*quoted = NULL, *why = NULL, *shown;
 	size_t	 max;
 	int	 rv = -1;
 
@@ -572,6 +572,10 @@ config_check_item(struct config_parse *p, const struct config_option *o,
 	}
 	quoted = config_quote(item);
 	if ((o->flags & CONFIG_URL) && notify_url_check(item, &why) != 0) {
+		free(quoted);
+		shown = notify_url_shown(item);
+		quoted = config_quote(shown);
+		free(shown);
 		config_error(p, p->line, o->name, "item '%s' %s", quoted, why);
 		goto out;
 	}

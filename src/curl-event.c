@@ -2,8 +2,9 @@
  * curl-event.c: libcurl's multi interface on libevent (curl-event.h).
  *
  * curl's socket callback says which sockets it wants watched and for
- * what; each gets one persistent libevent event, changed or freed as curl
- * asks.  curl's timer callback arms one timer.  When an event fires, curl
+ * what; each gets one persistent libevent event, changed as curl asks.  A
+ * socket curl is done with stops being watched at once and is freed from
+ * the loop later (reap), never inside the event's own callback.  curl's timer callback arms one timer.  When an event fires, curl
  * is told through curl_multi_socket_action() and then asked which
  * transfers ended; those are taken out of the multi and handed to the done
  * callback.  curl forbids calling back into the multi from its own
@@ -26,7 +27,7 @@ struct curl_event_sock {
 	struct curl_event		*ce;	/* owner */
 	curl_socket_t			 fd;	/* the socket */
 	struct event			*ev;	/* watches it for curl */
-	LIST_ENTRY(curl_event_sock)	 entry;	/* in ce->socks */
+	LIST_ENTRY(curl_event_sock)	 entry;	/* in ce->socks or dead */
 };
 
 /* A multi handle and the events that drive it. */
@@ -35,6 +36,8 @@ struct curl_event {
 	CURLM				*multi;	/* curl's multi handle */
 	struct event			*timer;	/* when curl wants a call */
 	LIST_HEAD(, curl_event_sock)	 socks;	/* sockets watched */
+	LIST_HEAD(, curl_event_sock)	 dead;	/* to free from reap */
+	struct event			*reap;	/* frees dead */
 	curl_event_done_cb		 cb;	/* a transfer ended */
 	void				*arg;	/* for cb */
 	void				(*free_cb)(void *); /* frees arg */
@@ -86,13 +89,25 @@ curl_event_timer(evutil_socket_t fd, short events, void *arg)
 	curl_event_check(ce);
 }
 
-/* Stop watching S and free it. */
+/* Free S, already out of its list and no longer watched. */
 static void
 curl_event_sock_free(struct curl_event_sock *s)
 {
-	LIST_REMOVE(s, entry);
 	event_free(s->ev);
 	free(s);
+}
+
+/* Free the sockets curl is done with (loop). */
+static void
+curl_event_reap(evutil_socket_t fd, short events, void *arg)
+{
+	struct curl_event	*ce = arg;
+	struct curl_event_sock	*s;
+
+	while ((s = LIST_FIRST(&ce->dead)) != NULL) {
+		LIST_REMOVE(s, entry);
+		curl_event_sock_free(s);
+	}
 }
 
 /*
@@ -108,8 +123,12 @@ curl_event_socket_fn(CURL *easy, curl_socket_t fd, int what, void *arg,
 	short			 flags = EV_PERSIST;
 
 	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL)
-			curl_event_sock_free(s);
+		if (s != NULL) {
+			event_del(s->ev);
+			LIST_REMOVE(s, entry);
+			LIST_INSERT_HEAD(&ce->dead, s, entry);
+			event_active(ce->reap, EV_TIMEOUT, 1);
+		}
 		return (0);
 	}
 	if (what & CURL_POLL_IN)
@@ -120,11 +139,14 @@ curl_event_socket_fn(CURL *easy, curl_socket_t fd, int what, void *arg,
 		s = xcalloc(1, sizeof *s);
 		s->ce = ce;
 		s->fd = fd;
+		s->ev = event_new(ce->base, fd, flags, curl_event_sock_cb, ce);
 		LIST_INSERT_HEAD(&ce->socks, s, entry);
 		curl_multi_assign(ce->multi, fd, s);
-	} else
-		event_free(s->ev);
-	s->ev = event_new(ce->base, fd, flags, curl_event_sock_cb, ce);
+	} else {
+		event_del(s->ev);
+		event_assign(s->ev, ce->base, fd, flags, curl_event_sock_cb,
+		    ce);
+	}
 	event_add(s->ev, NULL);
 	return (0);
 }
@@ -174,6 +196,7 @@ curl_event_create(struct event_base *base, curl_event_done_cb cb, void *arg,
 	ce->arg = arg;
 	ce->free_cb = free_cb;
 	LIST_INIT(&ce->socks);
+	LIST_INIT(&ce->dead);
 	if ((ce->multi = curl_multi_init()) == NULL) {
 		xasprintf(cause, "cannot create a libcurl multi handle");
 		free(ce);
@@ -181,6 +204,7 @@ curl_event_create(struct event_base *base, curl_event_done_cb cb, void *arg,
 		return (NULL);
 	}
 	ce->timer = evtimer_new(base, curl_event_timer, ce);
+	ce->reap = event_new(base, -1, 0, curl_event_reap, ce);
 	curl_multi_setopt(ce->multi, CURLMOPT_SOCKETFUNCTION,
 	    curl_event_socket_fn);
 	curl_multi_setopt(ce->multi, CURLMOPT_SOCKETDATA, ce);
@@ -200,8 +224,12 @@ curl_event_free(struct curl_event *ce)
 		return;
 	/* Closing cached connections may call the socket callback. */
 	curl_multi_cleanup(ce->multi);
-	while ((s = LIST_FIRST(&ce->socks)) != NULL)
+	while ((s = LIST_FIRST(&ce->socks)) != NULL) {
+		LIST_REMOVE(s, entry);
 		curl_event_sock_free(s);
+	}
+	curl_event_reap(-1, 0, ce);
+	event_free(ce->reap);
 	event_free(ce->timer);
 	if (ce->free_cb != NULL)
 		ce->free_cb(ce->arg);

@@ -5,6 +5,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
@@ -15,6 +16,7 @@
 #include <hiredis/hiredis.h>
 #include <libvirt/libvirt.h>
 #include <libxml/parser.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,7 @@ struct ferryd {
 	struct config		*cfg;		/* current config (may be boot_cfg) */
 	struct workers		*workers;	/* hypervisor calls */
 	struct store		*store;		/* Redis */
+	char			*redis_addr;	/* redis_host, resolved at start */
 	struct coord		*coord;		/* leases and slots across replicas */
 	char			*replica_id;	/* this replica's name */
 	struct mig_mgr		*mgr;		/* migrations */
@@ -334,6 +337,44 @@ ferryd_request_cb(const char *id, const char *const *kv, size_t nkv,
 	queue_ack(fd->requests, id);
 }
 
+/*
+ * HOST as a numeric address, resolved once before the loop runs: hiredis
+ * resolves names with a blocking getaddrinfo() on every connection
+ * attempt, which must not happen on the loop.  NULL with *CAUSE.
+ */
+static char *
+ferryd_resolve(const char *host, char **cause)
+{
+	struct addrinfo	 hints, *res;
+	char		 buf[NI_MAXHOST];
+	int		 rc;
+
+	/* IPv4 first, as hiredis itself does with a name. */
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) == 0)
+		rc = 0;
+	else {
+		hints.ai_family = AF_INET6;
+		rc = getaddrinfo(host, NULL, &hints, &res);
+	}
+	if (rc != 0) {
+		xasprintf(cause, "cannot resolve redis_host '%s': %s", host,
+		    gai_strerror(rc));
+		return (NULL);
+	}
+	rc = getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof buf, NULL,
+	    0, NI_NUMERICHOST);
+	freeaddrinfo(res);
+	if (rc != 0) {
+		xasprintf(cause, "cannot resolve redis_host '%s': %s", host,
+		    gai_strerror(rc));
+		return (NULL);
+	}
+	return (xstrdup(buf));
+}
+
 /* A queue on Redis stream STREAM, read by this replica. */
 static struct queue *
 ferryd_queue(struct ferryd *fd, const char *stream, queue_entry_cb cb,
@@ -342,7 +383,7 @@ ferryd_queue(struct ferryd *fd, const char *stream, queue_entry_cb cb,
 	struct queue_params	p;
 
 	memset(&p, 0, sizeof p);
-	p.host = fd->cfg->redis_host;
+	p.host = fd->redis_addr;
 	p.port = fd->cfg->redis_port;
 	p.prefix = fd->cfg->redis_prefix;
 	p.stream = stream;
@@ -442,10 +483,15 @@ main(int argc, char **argv)
 		exit(1);
 	}
 
+	if ((fd.redis_addr = ferryd_resolve(fd.cfg->redis_host,
+	    &cause)) == NULL) {
+		log_error("%s", cause);
+		exit(1);
+	}
 	fd.workers = workers_create(fd.base, fd.cfg->workers);
 	scb.up_cb = ferryd_store_cb;
 	scb.arg = &fd;
-	fd.store = store_create(fd.base, fd.cfg->redis_host,
+	fd.store = store_create(fd.base, fd.redis_addr,
 	    fd.cfg->redis_port, fd.cfg->redis_prefix, &scb);
 	fd.replica_id = ferryd_replica_id(fd.cfg);
 	ccb.arg = &fd;
@@ -478,7 +524,7 @@ main(int argc, char **argv)
 		log_error("%s", cause);
 		exit(1);
 	}
-	fd.watch = watch_create(fd.base, fd.cfg->redis_host,
+	fd.watch = watch_create(fd.base, fd.redis_addr,
 	    fd.cfg->redis_port, store_prefix(fd.store));
 	api_set_watch(fd.api, fd.watch);
 
@@ -524,6 +570,7 @@ main(int argc, char **argv)
 	coord_free(fd.coord);
 	store_free(fd.store);
 	free(fd.replica_id);
+	free(fd.redis_addr);
 	/* Let the store's last writes (and webhooks) go out. */
 	tv.tv_sec = 1;
 	tv.tv_usec = 0;

@@ -12,7 +12,8 @@
  * Logs: one warning per event given up after its last retry, and one when
  * a queue starts overflowing (with the count, again after the queue has
  * recovered); each failed attempt only at debug level.  URLs are logged
- * without their user information and query, which may hold secrets.
+ * as scheme://host[:port] only: user information, path and query may hold
+ * secrets (a chat webhook's path is its token).
  */
 
 #include <sys/queue.h>
@@ -152,24 +153,28 @@ notify_url_check(const char *url, char **cause)
 	return (0);
 }
 
-/* URL as logs show it: without user information, query or fragment. */
-static char *
+/* URL as logs show it; see notify.h. */
+char *
 notify_url_shown(const char *url)
 {
 	const char	*host, *end, *s;
 	char		*shown;
 	size_t		 scheme;
 
-	host = strstr(url, "://") + 3;
+	if ((host = strstr(url, "://")) != NULL)
+		host += 3;
+	else
+		host = url;
 	scheme = (size_t)(host - url);
 	end = host + strcspn(host, "/?#");
 	for (s = host; s < end; s++) {
 		if (*s == '@')
 			host = s + 1;
 	}
-	end += strcspn(end, "?#");
-	xasprintf(&shown, "%.*s%.*s", (int)scheme, url, (int)(end - host),
-	    host);
+	/* The path of a chat webhook is its secret: never shown. */
+	xasprintf(&shown, "%.*s%.*s%s", (int)scheme, url, (int)(end - host),
+	    host, end[0] == '\0' ? "" : strcmp(end, "/") == 0 ? "/" :
+	    "/...");
 	return (shown);
 }
 
@@ -402,23 +407,26 @@ notify_done(CURL *easy, CURLcode result, void *arg)
 static int
 notify_opts_check(const struct notify_opts *opts, char **cause)
 {
-	char	*why = NULL;
+	char	*why = NULL, *shown;
 	size_t	 i, j;
 
 	for (i = 0; i < opts->nurls; i++) {
+		shown = notify_url_shown(opts->urls[i]);
 		if (notify_url_check(opts->urls[i], &why) != 0) {
-			xasprintf(cause, "webhook URL '%s' %s", opts->urls[i],
-			    why);
+			xasprintf(cause, "webhook URL '%s' %s", shown, why);
 			free(why);
+			free(shown);
 			return (-1);
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(opts->urls[i], opts->urls[j]) == 0) {
 				xasprintf(cause, "webhook URL '%s' is given "
-				    "twice", opts->urls[i]);
+				    "twice", shown);
+				free(shown);
 				return (-1);
 			}
 		}
+		free(shown);
 	}
 	return (0);
 }

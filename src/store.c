@@ -44,6 +44,7 @@
 #define STORE_DEFAULT_PREFIX	"ferry:"
 #define STORE_BACKOFF_MIN_MS	100
 #define STORE_BACKOFF_MAX_MS	5000
+#define STORE_STABLE_MS		5000	/* a connection that lasted this long */
 #define STORE_CONNECT_TIMEOUT_MS 5000
 
 /* Delete KEYS[1] only while it still names ARGV[1]: release our claim only. */
@@ -120,6 +121,7 @@ struct store {
 	int			 up;		/* ac is connected */
 	int			 outage_logged;	/* this outage is logged */
 	int			 backoff_ms;	/* delay of the next retry */
+	uint64_t		 up_ms;		/* when it last connected */
 	unsigned int		 attempts;	/* failed tries this outage */
 	struct event		*retry_timer;	/* next connection attempt */
 	struct event		*connect_timer;	/* gives up a hung connect */
@@ -533,9 +535,9 @@ store_connect_done(const redisAsyncContext *ac, int status)
 	else
 		log_info("redis %s:%d connected", s->host, s->port);
 	s->up = 1;
+	s->up_ms = util_now_ms();
 	s->outage_logged = 0;
 	s->attempts = 0;
-	s->backoff_ms = STORE_BACKOFF_MIN_MS;
 	store_pending_flush(s);
 	store_note_up(s, 1);
 }
@@ -550,7 +552,13 @@ store_disconnect_done(const redisAsyncContext *ac, int status)
 		return;		/* store_free's own disconnect */
 	s->ac = NULL;
 	s->up = 0;
-	s->backoff_ms = STORE_BACKOFF_MIN_MS;
+	/*
+	 * Back to quick retries only after a connection that lasted: a
+	 * server that accepts and then drops us (maxclients, protected
+	 * mode) is retried with a growing pause, not every 100 ms.
+	 */
+	if (util_now_ms() - s->up_ms >= STORE_STABLE_MS)
+		s->backoff_ms = STORE_BACKOFF_MIN_MS;
 	store_unreachable(s, ac->c.errstr[0] != '\0' ? ac->c.errstr :
 	    "connection closed");
 	store_note_up(s, 0);

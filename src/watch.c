@@ -355,7 +355,7 @@ watch_disconnect_done(const redisAsyncContext *ac, int status)
 		return;		/* let go by watch_free or the timer */
 	evtimer_del(w->connect_timer);
 	w->ac = NULL;
-	w->backoff_ms = WATCH_BACKOFF_MIN_MS;
+	/* The pause shrinks back once a SUBSCRIBE is confirmed, not here. */
 	watch_unreachable(w, ac->c.errstr[0] != '\0' ? ac->c.errstr :
 	    "connection closed");
 }
@@ -469,6 +469,7 @@ watch_request(struct watch *w, struct evhttp_request *req,
 	struct watch_client		*c;
 	struct watch_filter		 f;
 	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
 	struct evkeyvalq		*h;
 	struct timeval			 tv;
 	char				*cause = NULL, *text, *addr = NULL;
@@ -521,8 +522,14 @@ watch_request(struct watch *w, struct evhttp_request *req,
 	 */
 	tv.tv_sec = WATCH_WRITE_TIMEOUT_S;
 	tv.tv_usec = 0;
-	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(evcon),
-	    NULL, &tv);
+	bev = evhttp_connection_get_bufferevent(evcon);
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	/*
+	 * evhttp keeps reading (to notice a close) and nothing drains what a
+	 * watcher sends after its request: stop reading at WATCH_INBUF_MAX,
+	 * so a client that talks cannot grow ferryd's memory.
+	 */
+	bufferevent_setwatermark(bev, EV_READ, 0, WATCH_INBUF_MAX);
 
 	text = watch_filter_text(&c->filter);
 	log_info("watch: client %" PRIu64 " (%s) watches %s; %zu watching",

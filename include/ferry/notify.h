@@ -92,6 +92,13 @@ void		 notify_event(struct notify *, const char *, const char *,
  */
 int		 notify_url_check(const char *, char **);
 
+/*
+ * URL as messages show it: scheme://host[:port], then "/..." if anything
+ * followed (the path of a chat webhook is its secret); no user
+ * information.  Caller frees.
+ */
+char		*notify_url_shown(const char *);
+
 /* Counters of URL into *ST; -1 if URL is not configured. */
 int		 notify_stats(struct notify *, const char *,
 		     struct notify_stats *);

@@ -48,6 +48,7 @@ struct watch;
 
 #define WATCH_CLIENTS_MAX	256		/* concurrent watchers */
 #define WATCH_OUTBUF_MAX	(1024 * 1024)	/* unsent bytes, per client */
+#define WATCH_INBUF_MAX		4096		/* bytes read from a watcher, at most */
 #define WATCH_PAYLOAD_MAX	(512 * 1024)	/* bytes of one record */
 #define WATCH_HEARTBEAT_S	15		/* a heartbeat line every */
 #define WATCH_WRITE_TIMEOUT_S	60		/* no progress: close */

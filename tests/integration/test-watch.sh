@@ -18,6 +18,7 @@ cat > "$tmp/ferryd.conf" <<CONF
 listen_port = $port
 log_format = json
 [redis]
+redis_host = localhost
 redis_port = $rport
 redis_prefix = "it:"
 [node node-a]
@@ -194,6 +195,21 @@ else
 	[ $((rss1 - rss0)) -lt 16384 ] || fail "ferryd grew from $rss0 to $rss1 KiB with a client that never reads"
 fi
 exec 3>&-
+
+echo "# a client that keeps sending after its request: ferryd stops reading it"
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /v1/watch?vm=vmtalk HTTP/1.1\r\nHost: test\r\n\r\n' >&3
+wait_for 10 watchers_are 2 || fail "talking client not watching"
+rss0=$(rss)
+# 64 MiB at it; the writes block once the kernel's buffers are full.
+timeout 10 bash -c 'head -c 67108864 /dev/zero >&3' 3>&3 || true
+rss1=$(rss)
+if ! grep -q __asan_init "$BIN/ferryd"; then
+	[ $((rss1 - rss0)) -lt 16384 ] || fail "ferryd grew from $rss0 to $rss1 KiB with a client that talks"
+fi
+exec 3>&-
+# Not read any more, its close shows on the next write: the heartbeat (15 s).
+wait_for 20 watchers_are 1 || fail "talking client not freed: $(metric ferry_watchers)"
 [ "$(names ctl-json)" = "vm1-aaaaa node-a-drain-aaaaa vm1-aaaaa " ] || fail "ctl-json got more: $(names ctl-json)"
 
 echo "# ferryd stops: ferryctl watch says the stream ended (exit 1); ferryd exits 0"

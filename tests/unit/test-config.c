@@ -1474,14 +1474,14 @@ config_load__webhook_url_bad__error(void **state)
 		const char	*value;
 		const char	*msg;
 	} cases[] = {
-		{ "ftp://h/x", "item 'ftp://h/x' is not http:// or https://" },
+		{ "ftp://h/x", "item 'ftp://h/...' is not http:// or https://" },
 		{ "h.example.com/x",
-		    "item 'h.example.com/x' is not http:// or https://" },
+		    "item 'h.example.com/...' is not http:// or https://" },
 		{ "file:///etc/passwd",
-		    "item 'file:///etc/passwd' is not http:// or https://" },
+		    "item 'file:///...' is not http:// or https://" },
 		{ "http://", "item 'http://' has no host" },
-		{ "http:///x", "item 'http:///x' has no host" },
-		{ "http://u@/x", "item 'http://u@/x' has no host" },
+		{ "http:///x", "item 'http:///...' has no host" },
+		{ "http://u@/x", "item 'http:///...' has no host" },
 		{ "http://:80/", "item 'http://:80/' has no host" },
 		{ "http://h:0/", "item 'http://h:0/' has a bad port" },
 		{ "http://h:65536", "item 'http://h:65536' has a bad port" },
@@ -1491,9 +1491,10 @@ config_load__webhook_url_bad__error(void **state)
 		{ "http://[]/", "item 'http://[]/' has a bad IPv6 address" },
 		{ "http://[::1]x/",
 		    "item 'http://[::1]x/' has a bad IPv6 address" },
+		/* The path (a chat webhook's secret) is never shown. */
 		{ "http://h/a b",
-		    "item 'http://h/a b' has a space or a control character" },
-		{ "http://h/a\tb", "item 'http://h/a\\x09b' has a space or a "
+		    "item 'http://h/...' has a space or a control character" },
+		{ "http://h\tb/", "item 'http://h\\x09b/' has a space or a "
 		    "control character" },
 		{ "http://h/, http://h/", "item 'http://h/' is given twice" },
 		{ "http://h/,", "item 2 is empty" },
