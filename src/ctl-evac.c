@@ -408,21 +408,74 @@ ctl_evac_wait_starting(struct ctl_evac_wait *w)
 	w->told_waiting = 1;
 }
 
-/* Show E's progress: redraw the line, or print the counts if they moved. */
+/*
+ * The bytes the migrations of evacuation ID have moved, summed into BUF
+ * ("56.2/128.5 MiB, 20.0 MiB/s, 6s left": those started so far, the rate
+ * of those copying), or "" if ferryd does not say.
+ */
+static void
+ctl_evac_wait_bytes(struct ctl_evac_wait *w, const char *id, char *buf,
+    size_t len)
+{
+	struct ctl_mig	 m, sum;
+	yajl_val	 tree = NULL, items;
+	char		*cause = NULL;
+	long		 status;
+	size_t		 i, n = 0;
+
+	buf[0] = '\0';
+	if (ctl_api_call(w->api, "GET", "/v1/migrations", NULL, &tree, &status,
+	    &cause) != 0 || (items = ctl_json_get(tree, "items",
+	    yajl_t_array)) == NULL)
+		goto out;
+	memset(&sum, 0, sizeof sum);
+	for (i = 0; i < items->u.array.len; i++) {
+		if (ctl_mig_parse(items->u.array.values[i], &m, &cause) != 0) {
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		if (strcmp(m.evacuation, id) != 0 || !m.has_progress)
+			continue;
+		/* Pages sent again can take processed past the total. */
+		if (m.kind == CTL_MIG_SUCCEEDED || m.processed > m.total)
+			m.processed = m.total;
+		sum.total += m.total;
+		sum.processed += m.processed;
+		if (m.kind == CTL_MIG_ACTIVE) {
+			sum.remaining += m.total - m.processed;
+			sum.bps += m.bps;
+		}
+		n++;
+	}
+	if (n > 0)
+		ctl_mig_progress(&sum, buf, len);
+out:
+	free(cause);
+	yajl_tree_free(tree);
+}
+
+/*
+ * Show E's progress: redraw the line (VMs and bytes), or print a line
+ * when the VM counts moved.
+ */
 static void
 ctl_evac_wait_show(struct ctl_evac_wait *w, const struct ctl_evac *e)
 {
-	char	line[256];
+	char	line[384], bytes[128];
 
+	if (!w->tty && strcmp(w->last, e->counts) == 0)
+		return;
+	ctl_evac_wait_bytes(w, e->name, bytes, sizeof bytes);
 	if (w->tty) {
-		snprintf(line, sizeof line, "evacuation %s: %s, %s VMs done",
-		    e->name, e->phase, e->counts);
+		snprintf(line, sizeof line, "evacuation %s: %s, %s VMs done%s%s",
+		    e->name, e->phase, e->counts, bytes[0] != '\0' ? ", " : "",
+		    bytes);
 		ctl_util_line_draw(&w->line_len, line);
 		return;
 	}
-	if (strcmp(w->last, e->counts) == 0)
-		return;
-	printf("evacuation %s: %s VMs done\n", e->name, e->counts);
+	printf("evacuation %s: %s VMs done%s%s\n", e->name, e->counts,
+	    bytes[0] != '\0' ? ", " : "", bytes);
 	fflush(stdout);
 	snprintf(w->last, sizeof w->last, "%s", e->counts);
 }

@@ -93,6 +93,9 @@ done
 rc=0; wait "$drainer" || rc=$?
 kill "$sampler"; wait "$sampler" 2>/dev/null || true
 [ $rc = 0 ] || fail "drain --wait exited $rc: $(cat "$FERRY_TMP/drain.out")"
+# Not a terminal: a line each time the count moves, with the bytes moved so far.
+grep -qE '^evacuation node-a-drain-[a-z0-9]{5}: [1-3]/4 VMs done, [0-9.]+/[0-9.]+ MiB, ' "$FERRY_TMP/drain.out" ||
+    fail "drain --wait progress: $(cat "$FERRY_TMP/drain.out")"
 [ "$(evac_field node-a .status.phase)" = completed ] || fail "evacuation: $(evac_of node-a)"
 [ "$(evac_field node-a .status.total)" = 4 ] || fail "evacuation total: $(evac_of node-a)"
 none_on node-a $GUESTS || fail "guests after the drain: $(where_all $GUESTS)"
