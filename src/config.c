@@ -93,7 +93,7 @@ config_quote(const char *s)
 	size_t	 i;
 
 	out = p = xmalloc(CONFIG_QUOTE_MAX * 4 + sizeof "...");
-	for (i = 0; s[i] != '\0' && i < CONFIG_QUOTE_MAX; i++) {
+	for (i = 0; i < CONFIG_QUOTE_MAX && s[i] != '\0'; i++) {
 		if (s[i] == '\\' || !isprint((unsigned char)s[i])) {
 			snprintf(p, 5, "\\x%02x", (unsigned char)s[i]);
 			p += 4;

@@ -426,7 +426,7 @@ evac_record_sanitize(const char *s)
 	size_t			 i, o = 0;
 
 	out = xmalloc(EVAC_RECORD_FIELD_MAX * 4 + 4);
-	for (i = 0; s[i] != '\0' && i < EVAC_RECORD_FIELD_MAX; i++) {
+	for (i = 0; i < EVAC_RECORD_FIELD_MAX && s[i] != '\0'; i++) {
 		ch = (unsigned char)s[i];
 		if (ch >= 0x20 && ch < 0x7f) {
 			out[o++] = (char)ch;

@@ -13,6 +13,8 @@
 #include "ferry/store.h"
 #include "ferry/util.h"
 
+#define MIG_METRICS_KEEP_MS	(60 * 60 * 1000) /* ended ones shown, ms */
+
 /* One gauge family of per-migration values, VALUE picked by FIELD. */
 struct mig_metric {
 	const char	*name;		/* ferry_... */
@@ -49,19 +51,26 @@ mig_metrics_labels(struct evbuffer *b, const struct mig *m)
 	    m->rec.target);
 }
 
-/* Gauge NAME: the wall ms at OFFSET in each record, as Unix seconds. */
+/*
+ * Gauge NAME: the wall ms at OFFSET in each record, as Unix seconds; of
+ * migrations that ended, only those of the last MIG_METRICS_KEEP_MS, so
+ * that a long-running replica's scrape does not grow with its history.
+ */
 static void
 mig_metrics_time(struct evbuffer *b, struct mig_mgr *mgr, const char *name,
     const char *help, size_t offset)
 {
 	const struct mig	*m;
-	uint64_t		 ms;
+	uint64_t		 ms, now = util_wall_ms();
 
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help,
 	    name);
 	TAILQ_FOREACH(m, &mgr->migs, entry) {
 		ms = *(const uint64_t *)((const char *)&m->rec + offset);
 		if (m->disowned || ms == 0)
+			continue;
+		if (m->rec.ended != 0 && m->rec.ended + MIG_METRICS_KEEP_MS <
+		    now)
 			continue;
 		evbuffer_add_printf(b, "%s", name);
 		mig_metrics_labels(b, m);

@@ -682,7 +682,7 @@ store_free(struct store *s)
 int
 store_is_up(struct store *s)
 {
-	return (s->up);
+	return (s != NULL && s->up);
 }
 
 /* Release VM's claim if migration NAME holds it; kept while down. */
