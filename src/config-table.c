@@ -301,6 +301,18 @@ const struct config_option config_table[] = {
 	  .offset = offsetof(struct config, unreachable_timeout)
 	},
 	{ .section = CONFIG_SECTION_MIGRATION,
+	  .name = "finished_retention",
+	  .type = CONFIG_INT,
+	  .flags = CONFIG_RELOAD,
+	  .min = 0,
+	  .max = 86400,
+	  .default_num = 600,
+	  .help = "Seconds a replica keeps a migration it ended (or lost to "
+	      "another replica) in memory; its record stays in Redis, where "
+	      "the API reads it.",
+	  .offset = offsetof(struct config, finished_retention)
+	},
+	{ .section = CONFIG_SECTION_MIGRATION,
 	  .name = "cpu_model",
 	  .type = CONFIG_STRING,
 	  .flags = CONFIG_RELOAD|CONFIG_NAME,

@@ -609,6 +609,7 @@ mig_share_timer(evutil_socket_t fd, short events, void *arg)
 	char		 nkeys[32];
 	size_t		 n = 0, i;
 
+	mig_reap(mgr);
 	if (!store_is_up(mgr->store))
 		return;
 	mig_active_poll(mgr);

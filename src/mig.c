@@ -123,7 +123,7 @@ mig_create(struct mig_mgr *mgr, struct mig_record *rec)
 	return (m);
 }
 
-/* Free M (only at shutdown: records are kept for the API). */
+/* Free M (at shutdown, or once mig_reap finds it done with). */
 static void
 mig_free(struct mig *m)
 {
@@ -137,6 +137,42 @@ mig_free(struct mig *m)
 }
 
 /*
+ * Forget the migrations that ended (or went to another replica) more than
+ * finished_retention ago and that nothing refers to any more: no call out
+ * with it as argument, its final record written and its queue entry
+ * acknowledged, no slot held.  Their records stay in Redis, where the API
+ * reads them; without this a long-running replica grows with its history.
+ */
+void
+mig_reap(struct mig_mgr *mgr)
+{
+	struct mig	*m, *next;
+	uint64_t	 now = util_now_ms(), keep;
+	size_t		 n = 0;
+
+	keep = (uint64_t)mgr->cfg->finished_retention * 1000;
+	for (m = TAILQ_FIRST(&mgr->migs); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (!m->disowned && !mig_state_final(m->rec.state))
+			continue;
+		if (m->done_ms == 0)
+			m->done_ms = now;	/* created ended: keep it a while */
+		if (now - m->done_ms < keep || m->pending > 0 ||
+		    m->has_slot || m->slot_busy)
+			continue;
+		if (!m->disowned && (m->writing || m->dirty ||
+		    (m->entry_id != NULL && !m->acked)))
+			continue;
+		TAILQ_REMOVE(&mgr->migs, m, entry);
+		mig_free(m);
+		n++;
+	}
+	if (n > 0)
+		log_debug("forgot %zu ended migrations (records stay in "
+		    "Redis)", n);
+}
+
+/*
  * Another replica owns M now (it took the record over while we were cut
  * off or stalled): stop driving it and touch nothing of its.  Its slots
  * and its VM claim carry the same names and are the new owner's now.
@@ -145,6 +181,7 @@ static void
 mig_disown(struct mig *m, const char *owner, long long epoch)
 {
 	m->disowned = 1;
+	m->done_ms = util_now_ms();
 	event_del(m->begin);
 	event_del(m->tick);
 	event_del(m->retry);
@@ -164,6 +201,7 @@ mig_persist_done(int rc, const char *owner, long long epoch,
 {
 	struct mig	*m = arg;
 
+	m->pending--;
 	m->writing = 0;
 	if (m->disowned)
 		return;
@@ -216,6 +254,7 @@ mig_persist(struct mig *m)
 	m->writing = 1;
 	m->dirty = 0;
 	json = mig_json_encode(&m->rec);
+	m->pending++;
 	coord_mig_write(mgr->coord, m->rec.name, coord_replica_id(mgr->coord),
 	    m->epoch, json, m->rec.vm, mig_state_name(m->rec.state),
 	    m->rec.created, mig_persist_done, m);
@@ -332,8 +371,10 @@ mig_set_state(struct mig *m, enum mig_state to, enum mig_reason reason)
 		    r->transitions[r->ntransitions - 1].time;
 		m->mgr->phase_n[from]++;
 	}
-	if (mig_state_final(to))
+	if (mig_state_final(to)) {
 		m->mgr->finished[to]++;
+		m->done_ms = util_now_ms();
+	}
 	r->state = to;
 	if (reason != MIG_REASON_NONE)
 		r->reason = reason;
@@ -469,6 +510,7 @@ mig_job_done(int rc, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
+	m->pending--;
 	m->job_running = 0;
 	log_debug("migration '%s' call returned %d", m->rec.name, rc);
 	if (m->job_ended || !mig_state_active(m->rec.state))
@@ -509,6 +551,7 @@ mig_start_job(struct mig *m)
 	mig_progress_start(&m->progress, util_now_ms());
 	m->job_running = 1;
 	m->job_ended = 0;
+	m->pending++;
 	hv_migrate(src->hv, m->rec.vm, &p, mig_job_done, m);
 	free(uri);
 	mig_tick_start(m);
@@ -559,6 +602,7 @@ mig_stats_done(int rc, const struct hv_job_stats *st, const char *err,
 	struct mig		*m = arg;
 	struct mig_stats	*s = &m->rec.stats;
 
+	m->pending--;
 	m->stats_busy = 0;
 	if (!mig_state_active(m->rec.state) || m->job_ended)
 		return;
@@ -607,6 +651,7 @@ mig_tick_timer(evutil_socket_t fd, short events, void *arg)
 		return;
 	if (!m->stats_busy) {
 		m->stats_busy = 1;
+		m->pending++;
 		hv_job_stats(src->hv, m->rec.vm, mig_stats_done, m);
 	}
 	if (m->rec.state != MIG_COPYING ||
@@ -641,6 +686,7 @@ mig_abort_done(int rc, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
+	m->pending--;
 	if (rc == 0 || m->job_ended || m->rec.state != MIG_COPYING)
 		return;
 	m->abort_tries++;
@@ -666,6 +712,7 @@ mig_abort_job(struct mig *m)
 		/* Asked again when the source is back (mig_node_conn_cb). */
 		return;
 	}
+	m->pending++;
 	hv_job_abort(src->hv, m->rec.vm, mig_abort_done, m);
 }
 
@@ -676,6 +723,7 @@ mig_probe_done(int rc, const struct hv_job_stats *st, const char *err,
 {
 	struct mig	*m = arg;
 
+	m->pending--;
 	if (m->job_ended || !mig_state_active(m->rec.state))
 		return;
 	if (rc == 0 && st->active) {
@@ -726,6 +774,7 @@ mig_probe_job(struct mig *m)
 	if (evtimer_pending(m->retry, NULL) && m->retry_kind ==
 	    MIG_RETRY_PROBE)
 		event_del(m->retry);
+	m->pending++;
 	hv_job_stats(src->hv, m->rec.vm, mig_probe_done, m);
 }
 
@@ -837,6 +886,7 @@ mig_probe_src_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
+	m->pending--;
 	mig_probe_answer(m, rc, st, err, "source", m->rec.source,
 	    &m->src_state);
 }
@@ -847,6 +897,7 @@ mig_probe_dst_done(int rc, enum hv_dom_state st, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
+	m->pending--;
 	mig_probe_answer(m, rc, st, err, "target", m->rec.target,
 	    &m->dst_state);
 }
@@ -863,7 +914,9 @@ mig_conclude(struct mig *m)
 	m->concluding = 1;
 	m->probe_error = 0;
 	m->probes = 2;
+	m->pending++;
 	hv_dom_state(src->hv, m->rec.vm, mig_probe_src_done, m);
+	m->pending++;
 	hv_dom_state(dst->hv, m->rec.vm, mig_probe_dst_done, m);
 }
 
@@ -887,6 +940,7 @@ mig_schedule_cpu_done(int rc, int compatible, const char *err, void *arg)
 	struct mig	*m = arg;
 	char		*msg;
 
+	m->pending--;
 	if (m->rec.state != MIG_SCHEDULING)
 		return;
 	if (rc == 0 && !compatible) {
@@ -983,10 +1037,13 @@ mig_schedule(struct mig *m)
 		xasprintf(&cpu, "<cpu mode='custom' match='exact'>"
 		    "<model fallback='forbid'>%s</model></cpu>",
 		    v->info->cpu_model);
+		m->pending++;
 		hv_compare_cpu(dst->hv, cpu, mig_schedule_cpu_done, m);
 		free(cpu);
-	} else
+	} else {
+		m->pending++;
 		mig_schedule_cpu_done(0, 1, NULL, m);
+	}
 out:
 	free(r.message);
 	rules_reasons_clear(&why);
@@ -1114,6 +1171,7 @@ mig_slot_done(int rc, const char *err, void *arg)
 {
 	struct mig	*m = arg;
 
+	m->pending--;
 	m->slot_busy = 0;
 	if (rc == 1 && m->rec.state == MIG_PENDING) {
 		mig_slot_hold(m);
@@ -1150,6 +1208,7 @@ mig_begin_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	m->slot_busy = 1;
+	m->pending++;
 	coord_slot_take(mgr->coord, m->rec.name, m->rec.source,
 	    mgr->cfg->parallel_migrations_per_cluster,
 	    mgr->cfg->parallel_outbound_migrations_per_node, MIG_SLOT_TTL_MS,

@@ -102,6 +102,7 @@ struct config {
 	int	 bandwidth_per_migration; /* MiB/s, 0 = unlimited; default 0, 0..1048576 */
 	int	 job_stats_interval;	/* ms between job-stat samples; default 1000, 50..60000 */
 	int	 unreachable_timeout;	/* s to wait for a silent host; default 300, 1..86400 */
+	int	 finished_retention;	/* s an ended migration stays in memory; default 600, 0..86400 */
 	char	*cpu_model;		/* CPU model of VMs that name none;
 					   default "" = host-model, else a
 					   util_name_valid() libvirt model */

@@ -124,6 +124,9 @@ struct mig {
 	int			 abort_seen;	/* the Redis abort flag was acted on */
 	int			 has_slot;	/* holds its concurrency slots */
 	int			 slot_busy;	/* a slot request is out */
+	int			 pending;	/* calls out with M as argument */
+	uint64_t		 done_ms;	/* monotonic ms it ended or was
+						   disowned, 0 = neither */
 	struct event		*slot_timer;	/* renews the slots */
 	TAILQ_ENTRY(mig)	 entry;		/* in mgr->migs, oldest first */
 };
@@ -168,6 +171,7 @@ void		 mig_log(struct mig *, enum log_level, enum mig_state,
 		     const char *);
 void		 mig_begin(struct mig *);
 void		 mig_notify(struct mig_mgr *, const struct mig_record *, int);
+void		 mig_reap(struct mig_mgr *);
 
 /* The rules' view of the cluster, built from the inventory (mig-inv.c). */
 struct mig_cluster {

@@ -27,7 +27,8 @@ for g in $GUESTS; do bash "$LAB_SH" guest "$g" node-a >/dev/null; done
 
 redis_start
 # 20 MiB/s: each 128 MiB guest takes several seconds; 2 leave a node at once.
-OPTS="bandwidth_per_migration=20 job_stats_interval=250 parallel_migrations_per_cluster=3 parallel_outbound_migrations_per_node=2"
+# finished_retention=0: ended migrations leave memory at once (mig_reap runs all along).
+OPTS="bandwidth_per_migration=20 job_stats_interval=250 parallel_migrations_per_cluster=3 parallel_outbound_migrations_per_node=2 finished_retention=0"
 replica_start r1 $OPTS
 replica_start r2 $OPTS
 rctl() { "$FERRY_BIN/ferryctl" --server "$(replica_srv "$1")" "${@:2}"; }
@@ -93,6 +94,10 @@ done
 rc=0; wait "$drainer" || rc=$?
 kill "$sampler"; wait "$sampler" 2>/dev/null || true
 [ $rc = 0 ] || fail "drain --wait exited $rc: $(cat "$FERRY_TMP/drain.out")"
+# The ended migrations left the replicas' memory (finished_retention=0); the API still has them.
+wait_for 10 bash -c "cat '$FERRY_TMP'/r*.log | grep -q '\"msg\":\"forgot [0-9]* ended migrations'" || fail "no ended migration was forgotten"
+[ "$(curl -fs "$(replica_srv r1)/v1/migrations" | jq '[.items[] | select(.status.trigger == "evacuation" and .status.phase == "succeeded")] | length')" -ge 4 ] ||
+    fail "forgotten migrations missing from the API"
 # Not a terminal: a line each time the count moves, with the bytes moved so far.
 grep -qE '^evacuation node-a-drain-[a-z0-9]{5}: [1-3]/4 VMs done, [0-9.]+/[0-9.]+ MiB, ' "$FERRY_TMP/drain.out" ||
     fail "drain --wait progress: $(cat "$FERRY_TMP/drain.out")"

@@ -21,7 +21,7 @@ bash "$LAB_SH" guest rp-b node-b --wait-up >/dev/null
 
 redis_start
 # 5 MiB/s: a 128 MiB guest takes ~25 s, time enough to act mid-copy.
-for r in r1 r2 r3; do replica_start "$r" bandwidth_per_migration=5 job_stats_interval=250; done
+for r in r1 r2 r3; do replica_start "$r" bandwidth_per_migration=5 job_stats_interval=250 finished_retention=0; done
 
 echo "# any replica answers; an abort sent to one stops what another drives"
 [ "$(replica_migrate r1 rp-a '{"targetNode":"node-b"}')" = 201 ] || fail "migrate refused: $(cat "$FERRY_TMP/body")"
@@ -63,7 +63,7 @@ replica_wait_phase "$adopter" "$name" final 120 || fail "$name did not end after
 assert_runs_on rp-a node-b || fail "rp-a does not run on node-b alone"
 n=$(grep -h '"msg":"migration transition"' "$FERRY_TMP"/r?.log | jq -r "select(.migration == \"$name\" and .to == \"succeeded\") | .migration" | wc -l)
 [ "$n" = 1 ] || fail "$name reached succeeded $n times across replicas"
-replica_start "$owner" bandwidth_per_migration=5 job_stats_interval=250
+replica_start "$owner" bandwidth_per_migration=5 job_stats_interval=250 finished_retention=0
 
 echo "# redis-server restarted (AOF) mid-migration: it completes"
 [ "$(replica_migrate r3 rp-b '{"targetNode":"node-c"}')" = 201 ] || fail "migrate refused: $(cat "$FERRY_TMP/body")"

@@ -184,6 +184,7 @@ assert_defaults(const struct config *c)
 	assert_int_equal(c->bandwidth_per_migration, 0);
 	assert_int_equal(c->job_stats_interval, 1000);
 	assert_int_equal(c->unreachable_timeout, 300);
+	assert_int_equal(c->finished_retention, 600);
 	assert_string_equal(c->cpu_model, "");
 	assert_int_equal(c->memory_headroom, 256);
 	assert_int_equal(c->unschedulable_timeout, 300);
@@ -349,7 +350,7 @@ config_load__every_option_set__values_read(void **state)
 		if (!option_named(&config_table[i]))
 			nglobal++;
 	}
-	assert_int_equal(nglobal, 35);
+	assert_int_equal(nglobal, 36);
 
 	r.path = srcdir_path("tests/unit/fixtures/config-full.conf");
 	r.rv = config_load(r.path, &r.config, &r.cause);
@@ -379,6 +380,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_int_equal(c->bandwidth_per_migration, 1048576);
 	assert_int_equal(c->job_stats_interval, 50);
 	assert_int_equal(c->unreachable_timeout, 86400);
+	assert_int_equal(c->finished_retention, 0);
 	assert_string_equal(c->cpu_model, "Skylake-Client-IBRS");
 	assert_int_equal(c->memory_headroom, 0);
 	assert_int_equal(c->unschedulable_timeout, 1);
@@ -408,7 +410,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[0].networks, 2, "mgmt", "vlan100");
 	assert_int_equal(c->nodes[0].cpu_manager, 1);
 	assert_int_equal(c->nodes[0].schedulable, 0);
-	assert_int_equal(c->nodes[0].line, 49);
+	assert_int_equal(c->nodes[0].line, 50);
 	assert_string_equal(c->nodes[1].name, "node_b.2");
 	assert_string_equal(c->nodes[1].uri, "qemu:///system");
 	assert_string_equal(c->nodes[1].migration_uri, "qemu:///system");
@@ -417,7 +419,7 @@ config_load__every_option_set__values_read(void **state)
 	assert_list(&c->nodes[1].networks, 0);
 	assert_int_equal(c->nodes[1].cpu_manager, 0);
 	assert_int_equal(c->nodes[1].schedulable, 1);
-	assert_int_equal(c->nodes[1].line, 58);
+	assert_int_equal(c->nodes[1].line, 59);
 
 	assert_int_equal(c->nstorage, 2);
 	assert_string_equal(c->storage[0].name, "shared-nfs");
@@ -426,14 +428,14 @@ config_load__every_option_set__values_read(void **state)
 	assert_string_equal(c->storage[0].access_mode, "ReadWriteMany");
 	assert_int_equal(c->storage[0].replicas, 64);
 	assert_string_equal(c->storage[0].kind, "volume");
-	assert_int_equal(c->storage[0].line, 61);
+	assert_int_equal(c->storage[0].line, 62);
 	assert_string_equal(c->storage[1].name, "container-disks");
 	assert_list(&c->storage[1].paths, 0);
 	assert_list(&c->storage[1].pools, 1, "cd");
 	assert_string_equal(c->storage[1].access_mode, "ReadWriteOnce");
 	assert_int_equal(c->storage[1].replicas, 1);
 	assert_string_equal(c->storage[1].kind, "containerDisk");
-	assert_int_equal(c->storage[1].line, 68);
+	assert_int_equal(c->storage[1].line, 69);
 	assert_ptr_equal(config_storage_find(c, "container-disks"),
 	    &c->storage[1]);
 	run_free(&r);
