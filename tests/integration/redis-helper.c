@@ -208,3 +208,37 @@ t_redis_do(redisContext *c, const char *fmt, ...)
 	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
 	freeReplyObject(r);
 }
+
+/* Log to a new temporary file, down to LEVEL. */
+FILE *
+t_log_open(enum log_level level)
+{
+	FILE	*f = tmpfile();
+
+	assert_non_null(f);
+	log_open(f, level, LOG_FORMAT_TEXT);
+	return (f);
+}
+
+/* Log to stderr again; a captured file can still be read. */
+void
+t_log_close(void)
+{
+	log_open(stderr, LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+}
+
+/* Count the lines of F holding both W1 and W2. */
+int
+t_log_lines(FILE *f, const char *w1, const char *w2)
+{
+	char	line[4096];
+	int	n = 0;
+
+	fflush(f);
+	rewind(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, w1) != NULL && strstr(line, w2) != NULL)
+			n++;
+	}
+	return (n);
+}

@@ -1,14 +1,18 @@
 /*
- * redis-helper.h: a private redis-server for integration tests that need
- * to kill and restart Redis, and blocking hiredis checks.  Tests only
- * (cmocka asserts inside).
+ * redis-helper.h: what the integration tests share: a private
+ * redis-server for tests that need to kill and restart Redis, blocking
+ * hiredis checks, and a captured log.  Tests only (cmocka asserts inside).
  */
 #ifndef FERRY_TEST_REDIS_HELPER_H
 #define FERRY_TEST_REDIS_HELPER_H
 
 #include <sys/types.h>
 
+#include <stdio.h>
+
 #include <hiredis/hiredis.h>
+
+#include "ferry/log.h"
 
 /* A redis-server the test owns. */
 struct t_redis {
@@ -31,5 +35,13 @@ redisContext	*t_redis_connect(int);
 char		*t_redis_str(redisContext *, const char *, ...);
 long long	 t_redis_int(redisContext *, const char *, ...);
 void		 t_redis_do(redisContext *, const char *, ...);
+
+/*
+ * ferryd's log into a new temporary file, down to LEVEL; back to stderr;
+ * lines of the file holding both W1 and W2.
+ */
+FILE		*t_log_open(enum log_level);
+void		 t_log_close(void);
+int		 t_log_lines(FILE *, const char *, const char *);
 
 #endif

@@ -288,31 +288,6 @@ t_pred_dropped(struct t *t, const void *arg, uint64_t n)
 	return (t_stats(t, arg).dropped_retries >= n);
 }
 
-/* Capture the log, debug and up, as text. */
-static void
-t_log_capture(struct t *t)
-{
-	t->logf = tmpfile();
-	assert_non_null(t->logf);
-	log_open(t->logf, LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT);
-}
-
-/* Count captured log lines holding both W1 and W2. */
-static int
-t_log_count(struct t *t, const char *w1, const char *w2)
-{
-	char	line[4096];
-	int	n = 0;
-
-	fflush(t->logf);
-	rewind(t->logf);
-	while (fgets(line, sizeof line, t->logf) != NULL) {
-		if (strstr(line, w1) != NULL && strstr(line, w2) != NULL)
-			n++;
-	}
-	return (n);
-}
-
 /* The parsed body of request Q; caller frees. */
 static yajl_val
 t_body(const struct t_req *q)
@@ -546,7 +521,7 @@ notify_event__500_twice_then_200__delivered_once_in_order(void **state)
 	t_opts(&o, urls, 1);
 	o.backoff_ms = 50;
 	t_notify(t, &o);
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	t_post(t, "m-a", 1);
 	t_post(t, "m-b", 1);
 	t_post(t, "m-c", 1);
@@ -579,8 +554,8 @@ notify_event__500_twice_then_200__delivered_once_in_order(void **state)
 	assert_int_equal(st.dropped_retries, 0);
 	assert_int_equal(st.queued, 0);
 	/* Failed attempts are debug lines only; nothing was dropped. */
-	assert_int_equal(t_log_count(t, "debug", "HTTP status 500"), 2);
-	assert_int_equal(t_log_count(t, "warn", "webhook"), 0);
+	assert_int_equal(t_log_lines(t->logf, "debug", "HTTP status 500"), 2);
+	assert_int_equal(t_log_lines(t->logf, "warn", "webhook"), 0);
 }
 
 /*
@@ -605,7 +580,7 @@ notify_event__receiver_down__dropped_after_retries_loop_free(void **state)
 	o.retries = 3;
 	o.backoff_ms = 30;
 	t_notify(t, &o);
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	t_tick_start(t);
 
 	t_post(t, "m-1", 1);
@@ -624,10 +599,10 @@ notify_event__receiver_down__dropped_after_retries_loop_free(void **state)
 	assert_int_equal(t_stats(t, live->url).delivered, 2);
 	assert_int_equal(live->n, 2);
 	/* One warning per event, none about the healthy URL. */
-	assert_int_equal(t_log_count(t, "warn", "dropped after 4 attempts"),
+	assert_int_equal(t_log_lines(t->logf, "warn", "dropped after 4 attempts"),
 	    2);
-	assert_int_equal(t_log_count(t, "warn", "webhook"), 2);
-	assert_int_equal(t_log_count(t, "warn", "/hook"), 0);
+	assert_int_equal(t_log_lines(t->logf, "warn", "webhook"), 2);
+	assert_int_equal(t_log_lines(t->logf, "warn", "/hook"), 0);
 	/* 2 x (30 + 60 + 120) ms of pauses: the ticker never stalled. */
 	assert_true(t->ticks >= 20);
 	if (t->worst_gap > T_TICK_LATE_MS)
@@ -653,7 +628,7 @@ notify_event__queue_full__oldest_dropped_and_counted(void **state)
 	t_opts(&o, urls, 1);
 	o.queue_max = 3;
 	t_notify(t, &o);
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	/* m-0 goes out at once; m-1 .. m-10 wait, 3 at most. */
 	for (i = 0; i <= 10; i++) {
 		snprintf(name, sizeof name, "m-%d", i);
@@ -670,7 +645,7 @@ notify_event__queue_full__oldest_dropped_and_counted(void **state)
 	t_assert_name(r, 1, "m-8");
 	t_assert_name(r, 2, "m-9");
 	t_assert_name(r, 3, "m-10");
-	assert_int_equal(t_log_count(t, "warn", "queue full (3 events)"), 1);
+	assert_int_equal(t_log_lines(t->logf, "warn", "queue full (3 events)"), 1);
 
 	/* Drained: overflowing again is worth a warning again. */
 	for (i = 11; i <= 15; i++) {
@@ -683,8 +658,8 @@ notify_event__queue_full__oldest_dropped_and_counted(void **state)
 	t_assert_name(r, 4, "m-11");
 	t_assert_name(r, 5, "m-13");
 	t_assert_name(r, 7, "m-15");
-	assert_int_equal(t_log_count(t, "warn", "queue full (3 events)"), 2);
-	assert_int_equal(t_log_count(t, "warn", "8 dropped so far"), 1);
+	assert_int_equal(t_log_lines(t->logf, "warn", "queue full (3 events)"), 2);
+	assert_int_equal(t_log_lines(t->logf, "warn", "8 dropped so far"), 1);
 }
 
 /*
@@ -707,7 +682,7 @@ notify_event__receiver_silent__timeout_then_retry(void **state)
 	o.timeout_ms = 300;
 	o.backoff_ms = 20;
 	t_notify(t, &o);
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	t_tick_start(t);
 	t_post(t, "m-slow", 1);
 	t_run_until(t, t_pred_delivered, r->url, 1);
@@ -725,7 +700,7 @@ notify_event__receiver_silent__timeout_then_retry(void **state)
 	st = t_stats(t, r->url);
 	assert_int_equal(st.delivered, 1);
 	assert_int_equal(st.failures, 1);
-	assert_int_equal(t_log_count(t, "debug", "attempt 1 failed"), 1);
+	assert_int_equal(t_log_lines(t->logf, "debug", "attempt 1 failed"), 1);
 	if (t->worst_gap > T_TICK_LATE_MS)
 		fail_msg("a tick came %llu ms after the one before",
 		    (unsigned long long)t->worst_gap);
@@ -751,7 +726,7 @@ notify_set_opts__urls_changed__kept_added_removed(void **state)
 	t_opts(&o, before, 2);
 	o.backoff_ms = 5000;
 	t_notify(t, &o);
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	t_post(t, "m-1", 1);
 	t_post(t, "m-2", 1);
 	t_run_until(t, t_pred_delivered, b->url, 2);
@@ -762,7 +737,7 @@ notify_set_opts__urls_changed__kept_added_removed(void **state)
 	t_opts(&o, after, 2);
 	assert_int_equal(notify_set_opts(t->n, &o, &cause), 0);
 	assert_int_equal(notify_stats(t->n, dead, &st), -1);
-	assert_int_equal(t_log_count(t, "warn", "2 events not delivered (no "
+	assert_int_equal(t_log_lines(t->logf, "warn", "2 events not delivered (no "
 	    "longer configured)"), 1);
 	t_post(t, "m-3", 1);
 	t_run_until(t, t_pred_delivered, b->url, 3);
@@ -801,16 +776,16 @@ notify_free__pending__dropped_with_one_line(void **state)
 	t_opts(&o, urls, 2);
 	o.backoff_ms = 5000;
 	t_notify(t, &o);
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	t_post(t, "m-1", 1);
 	t_post(t, "m-2", 1);
 	t_post(t, "m-3", 1);
 	t_run_until(t, t_pred_requests, r, 1);
 	notify_free(t->n);
 	t->n = NULL;
-	assert_int_equal(t_log_count(t, "warn", "3 events not delivered "
+	assert_int_equal(t_log_lines(t->logf, "warn", "3 events not delivered "
 	    "(ferryd is stopping)"), 2);
-	assert_int_equal(t_log_count(t, "warn", "127.0.0.1"), 2);
+	assert_int_equal(t_log_lines(t->logf, "warn", "127.0.0.1"), 2);
 	notify_free(NULL);
 }
 
@@ -846,14 +821,14 @@ notify_create__bad_urls__refused(void **state)
 	t_opts(&o, secret, 1);
 	o.retries = 0;
 	t_notify(t, &o);
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	t_post(t, "m-1", 1);
 	t_run_until(t, t_pred_dropped, secret[0], 1);
-	assert_int_equal(t_log_count(t, "warn", "'http://127.0.0.1:1/...'"),
+	assert_int_equal(t_log_lines(t->logf, "warn", "'http://127.0.0.1:1/...'"),
 	    1);
-	assert_int_equal(t_log_count(t, "", "pw"), 0);
-	assert_int_equal(t_log_count(t, "", "token"), 0);
-	assert_int_equal(t_log_count(t, "", "/p"), 0);
+	assert_int_equal(t_log_lines(t->logf, "", "pw"), 0);
+	assert_int_equal(t_log_lines(t->logf, "", "token"), 0);
+	assert_int_equal(t_log_lines(t->logf, "", "/p"), 0);
 }
 
 int

@@ -375,30 +375,6 @@ t_port_do(int port, const char *fmt, ...)
 	redisFree(c);
 }
 
-/* Send the log to a temporary file, every level. */
-static void
-t_log_capture(struct t *t)
-{
-	t->logf = tmpfile();
-	assert_non_null(t->logf);
-	log_open(t->logf, LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT);
-}
-
-/* Count captured log lines holding both W1 and W2. */
-static int
-t_log_count(struct t *t, const char *w1, const char *w2)
-{
-	char	line[2048];
-	int	n = 0;
-
-	rewind(t->logf);
-	while (fgets(line, sizeof line, t->logf) != NULL) {
-		if (strstr(line, w1) != NULL && strstr(line, w2) != NULL)
-			n++;
-	}
-	return (n);
-}
-
 /* Each test: a loop, a safety timer and a unique prefix. */
 static int
 t_setup(void **state)
@@ -641,7 +617,7 @@ queue_create__redis_restarted__resumes_and_applies_kept_ack(void **state)
 	t->redis.persist = 1;
 	if (t_redis_start(&t->redis) != 0)
 		fail_msg("cannot start a private redis-server");
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	c = t_consumer(t, 0, t->redis.port, "replica-1", 300, 100);
 	t_add_n(t, c->q, 0, ids[0], sizeof ids[0]);
 	t_add_n(t, c->q, 1, ids[1], sizeof ids[1]);
@@ -673,9 +649,9 @@ queue_create__redis_restarted__resumes_and_applies_kept_ack(void **state)
 	assert_string_equal(c->e[2].id, ids[2]);
 	assert_int_equal(c->nclaimed, 0);
 
-	assert_int_equal(t_log_count(t, " error ", "unreachable"), 1);
-	assert_true(t_log_count(t, " debug ", "still unreachable") >= 2);
-	assert_int_equal(t_log_count(t, " info ", "reachable again"), 1);
+	assert_int_equal(t_log_lines(t->logf, " error ", "unreachable"), 1);
+	assert_true(t_log_lines(t->logf, " debug ", "still unreachable") >= 2);
+	assert_int_equal(t_log_lines(t->logf, " info ", "reachable again"), 1);
 }
 
 /* Redis comes back empty: the group is created again and reading goes on. */
@@ -764,7 +740,7 @@ queue_create__redis_hangs__watchdog_reconnects(void **state)
 	t->redis.persist = 1;
 	if (t_redis_start(&t->redis) != 0)
 		fail_msg("cannot start a private redis-server");
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	c = t_consumer(t, 0, t->redis.port, "replica-1", 300, 100);
 	t_add_n(t, c->q, 0, ids[0], sizeof ids[0]);
 	t_run_until(t, &c->n, 1);
@@ -772,8 +748,8 @@ queue_create__redis_hangs__watchdog_reconnects(void **state)
 	kill(t->redis.pid, SIGSTOP);
 	t_run_for(t, 7000);	/* BLOCK 1 s + 5 s grace, then a check */
 	kill(t->redis.pid, SIGCONT);
-	assert_int_equal(t_log_count(t, " error ", "no reply in time"), 1);
-	assert_int_equal(t_log_count(t, " error ", "unreachable"), 1);
+	assert_int_equal(t_log_lines(t->logf, " error ", "no reply in time"), 1);
+	assert_int_equal(t_log_lines(t->logf, " error ", "unreachable"), 1);
 
 	t_add_n(t, c->q, 1, ids[1], sizeof ids[1]);
 	t_run_until(t, &c->n, 2);
@@ -811,12 +787,12 @@ queue_create__key_of_wrong_type__retries_until_fixed(void **state)
 	struct t_consumer	*c;
 	char			 id[64];
 
-	t_log_capture(t);
+	t->logf = t_log_open(LOG_LEVEL_DEBUG);
 	t_port_do(t->port, "SET %s oops", t->key);
 	c = t_consumer(t, 0, t->port, "replica-1", 300, 100);
 	t_run_for(t, 1500);
 	assert_int_equal(c->n, 0);
-	assert_int_equal(t_log_count(t, " error ", "WRONGTYPE"), 1);
+	assert_int_equal(t_log_lines(t->logf, " error ", "WRONGTYPE"), 1);
 
 	t_port_do(t->port, "DEL %s", t->key);
 	t_wait_group(t, t->port);

@@ -356,39 +356,6 @@ t_seen_clear(struct t *t)
 	t->nseen = 0;
 }
 
-/* Count lines of F holding both W1 and W2. */
-static int
-t_count_lines(FILE *f, const char *w1, const char *w2)
-{
-	char	line[1024];
-	int	n = 0;
-
-	rewind(f);
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (strstr(line, w1) != NULL && strstr(line, w2) != NULL)
-			n++;
-	}
-	return (n);
-}
-
-/* Log to a new temporary file, down to LEVEL. */
-static FILE *
-t_log_capture(enum log_level level)
-{
-	FILE	*f = tmpfile();
-
-	assert_non_null(f);
-	log_open(f, level, LOG_FORMAT_TEXT);
-	return (f);
-}
-
-/* Log to stderr again; F can then be read. */
-static void
-t_log_restore(void)
-{
-	log_open(stderr, LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
-}
-
 /* Each test: a loop, a safety timer and a unique prefix. */
 static int
 t_setup(void **state)
@@ -414,7 +381,7 @@ t_teardown(void **state)
 {
 	struct t	*t = *state;
 
-	t_log_restore();
+	t_log_close();
 	store_free(t->s);
 	t->s = NULL;
 	t_drain(t);
@@ -532,16 +499,16 @@ store_vm_release__key_of_wrong_type__error_logged_key_kept(void **state)
 	t_redis_do(c, "RPUSH %svm:vm-w:active a", t->prefix);
 
 	t_store_up(t, t->port);
-	logf = t_log_capture(LOG_LEVEL_INFO);
+	logf = t_log_open(LOG_LEVEL_INFO);
 	store_vm_release(t->s, "vm-w", "mig-w");
 	/* Replies come in order: once this claim is answered, so is the
 	 * release. */
 	assert_int_equal(t_claim(t, "vm-sync", "mig-sync"), 1);
 	assert_true(store_is_up(t->s));
-	t_log_restore();
-	assert_int_equal(t_count_lines(logf, " error ",
+	t_log_close();
+	assert_int_equal(t_log_lines(logf, " error ",
 	    "cannot release VM of 'mig-w': "), 1);
-	assert_int_equal(t_count_lines(logf, "cannot release", "WRONGTYPE"),
+	assert_int_equal(t_log_lines(logf, "cannot release", "WRONGTYPE"),
 	    1);
 	fclose(logf);
 
@@ -667,7 +634,7 @@ store_vm_release__redis_restarted__kept_ones_land_in_order(void **state)
 	t->redis.persist = 1;	/* a kill must lose nothing */
 	if (t_redis_start(&t->redis) != 0)
 		fail_msg("cannot start a private redis-server");
-	logf = t_log_capture(LOG_LEVEL_DEBUG);
+	logf = t_log_open(LOG_LEVEL_DEBUG);
 
 	t_store_up(t, t->redis.port);
 	assert_int_equal(t_claim(t, "vm-0", "mig-0"), 1);
@@ -739,10 +706,10 @@ store_vm_release__redis_restarted__kept_ones_land_in_order(void **state)
 	redisFree(c);
 
 	/* One error line for the outage; the retries at debug. */
-	t_log_restore();
-	assert_int_equal(t_count_lines(logf, " error ", " unreachable: "), 1);
-	assert_true(t_count_lines(logf, " debug ", "still unreachable") >= 2);
-	assert_int_equal(t_count_lines(logf, " info ",
+	t_log_close();
+	assert_int_equal(t_log_lines(logf, " error ", " unreachable: "), 1);
+	assert_true(t_log_lines(logf, " debug ", "still unreachable") >= 2);
+	assert_int_equal(t_log_lines(logf, " info ",
 	    "sending 4 writes kept while it was unreachable"), 1);
 	fclose(logf);
 }
@@ -764,17 +731,17 @@ store_free__while_down__nothing_called_nothing_leaked(void **state)
 	t_res_reset(&res);
 	store_command(t->s, nitems(ping), ping, NULL, t_reply_cb, &res,
 	    t_reply_free);
-	logf = t_log_capture(LOG_LEVEL_INFO);
+	logf = t_log_open(LOG_LEVEL_INFO);
 	store_free(t->s);
 	t->s = NULL;
-	t_log_restore();
+	t_log_close();
 	assert_int_equal(res.freed, 1);
 	t_drain(t);
 	assert_int_equal(t->claim_done, 0);
 	assert_int_equal(res.done, 0);
 	assert_int_equal(res.freed, 1);
 	assert_int_equal(t->nups, 0);
-	assert_int_equal(t_count_lines(logf, " warn ",
+	assert_int_equal(t_log_lines(logf, " warn ",
 	    "2 kept writes dropped unsent"), 1);
 	fclose(logf);
 }
